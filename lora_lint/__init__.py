@@ -1,0 +1,3 @@
+"""lora-lint: a linter for LoRA fine-tuning configs."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,175 @@
+"""Command line: `lora-lint check`, `explain`, `rules`.
+
+Exit codes follow ruff: 0 no errors, 1 errors (or warnings with --strict), 2 usage, settings or internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from pathlib import Path
+
+from lora_lint import __version__
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+CONFIG_SUFFIXES = (".yml", ".yaml", ".json")
+
+
+def _selectors(values: list[str] | None) -> list[str]:
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lora-lint", description="Lint LoRA fine-tuning configs.")
+    parser.add_argument("--version", action="version", version=f"lora-lint {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    check = commands.add_parser("check", help="lint config files and directories")
+    check.add_argument("paths", nargs="*", default=["."], help="files or directories (default: .)")
+    check.add_argument("--output-format", choices=["full", "concise", "json", "github", "sarif"], default="full")
+    check.add_argument("--select", action="append", metavar="RULES",
+                       help="only these rules (codes, names or prefixes, comma-separated); replaces the settings")
+    check.add_argument("--ignore", action="append", metavar="RULES", help="skip these rules, in addition")
+    check.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                       help="skip files matching GLOB when walking directories")
+    check.add_argument("--force-exclude", action="store_true",
+                       help="apply exclusions to files named on the command line too (for pre-commit)")
+    check.add_argument("--skip-non-lora", action="store_true",
+                       help="skip named files that are not LoRA configs instead of reporting them (for pre-commit)")
+    check.add_argument("--dialect", choices=["llmtune", "peft"], help="read every file as this dialect")
+    check.add_argument("--peft-version", metavar="VERSION",
+                       help="check against this PEFT release (the training machine's) instead of the installed one")
+    check.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when errors are found")
+    check.add_argument("--show-settings", action="store_true", help="print the settings that apply and exit")
+
+    explain = commands.add_parser("explain", help="print a rule's documentation")
+    explain.add_argument("rule", help="a rule code (LL101) or name (unknown-key)")
+
+    commands.add_parser("rules", help="list all rules")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "explain":
+            return _explain(args.rule)
+        if args.command == "rules":
+            return _list_rules()
+        return _check(args)
+    except _UsageError as exc:
+        print(f"lora-lint: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return EXIT_CLEAN
+    except Exception as exc:  # the last line of defence: a bug must not look like a lint result
+        print(f"lora-lint: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _explain(name: str) -> int:
+    from lora_lint.registry import UnknownRuleError, find_rule
+
+    try:
+        rule = find_rule(name)
+    except UnknownRuleError as exc:
+        raise _UsageError(str(exc)) from None
+    print(f"# {rule.code} {rule.name}\n\nDefault severity: {rule.severity.value}\n\n{rule.summary}.\n\n{rule.body}",
+          end="")
+    return EXIT_CLEAN
+
+
+def _list_rules() -> int:
+    from lora_lint.registry import all_rules
+
+    rules = all_rules().values()
+    width = max(len(rule.name) for rule in rules)
+    for rule in rules:
+        print(f"{rule.code}  {rule.name:<{width}}  {rule.severity.value:<7}  {rule.summary}")
+    return EXIT_CLEAN
+
+
+def _check(args: argparse.Namespace) -> int:
+    from packaging.version import InvalidVersion, Version
+
+    from lora_lint.diagnostics import Severity
+    from lora_lint.lint import LintOptions, lint_file
+    from lora_lint.registry import UnknownRuleError, expand_selector
+    from lora_lint.report import RENDERERS
+    from lora_lint.settings import Settings, SettingsError, settings_for_directory
+
+    try:
+        select = set().union(*(expand_selector(s) for s in _selectors(args.select))) if args.select else None
+        ignore = set().union(*(expand_selector(s) for s in _selectors(args.ignore))) if args.ignore else set()
+    except UnknownRuleError as exc:
+        raise _UsageError(str(exc)) from None
+
+    def settings_for(path: Path) -> Settings:
+        try:
+            found = settings_for_directory((path if path.is_dir() else path.parent).resolve())
+        except SettingsError as exc:
+            raise _UsageError(str(exc)) from None
+        return dataclasses.replace(
+            found,
+            select=select if select is not None else found.select,
+            ignore=found.ignore | ignore,
+            exclude=found.exclude + args.exclude,
+        )
+
+    if args.show_settings:
+        print(settings_for(Path(args.paths[0])).describe())
+        return EXIT_CLEAN
+
+    if args.peft_version:
+        try:
+            args.peft_version = str(Version(args.peft_version))
+        except InvalidVersion:
+            raise _UsageError(f"--peft-version: `{args.peft_version}` is not a version number") from None
+    options = LintOptions(dialect=args.dialect, peft_version=args.peft_version)
+    reports = []
+    for path, explicit in _discover(args.paths, settings_for, args.force_exclude):
+        report = lint_file(path, settings_for(path), options, explicit and not args.skip_non_lora)
+        if report is not None:
+            reports.append(report)
+
+    color = args.output_format == "full" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    sys.stdout.write(RENDERERS[args.output_format](reports, color=color))
+
+    errors = sum(r.count(Severity.ERROR) for r in reports)
+    warnings = sum(r.count(Severity.WARNING) for r in reports)
+    if args.exit_zero:
+        return EXIT_CLEAN
+    return EXIT_FINDINGS if errors or (args.strict and warnings) else EXIT_CLEAN
+
+
+def _discover(paths: list[str], settings_for, force_exclude: bool):
+    """Yield (file, named explicitly) pairs: named files as given, directories walked for config files."""
+    seen: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for folder, dirnames, filenames in os.walk(path):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "node_modules")
+                for filename in sorted(filenames):
+                    candidate = Path(folder) / filename
+                    if candidate.suffix.lower() in CONFIG_SUFFIXES and candidate not in seen:
+                        seen.add(candidate)
+                        if not settings_for(candidate).excluded(candidate):
+                            yield candidate, False
+        elif path.exists():
+            if path not in seen and not (force_exclude and settings_for(path).excluded(path)):
+                seen.add(path)
+                yield path, True
+        else:
+            raise _UsageError(f"{raw}: no such file or directory")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""The normalized LoRA config: what every dialect maps onto, so rules never deal with dialect details."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from lora_lint.source import Node
+
+
+@dataclass
+class Setting:
+    """One key of the config and its value, with the nodes that locate both in the source."""
+
+    key: str
+    key_node: Node
+    value_node: Node
+    sweep: bool = False  # the value lists alternatives, one per run (the toolkit's ablation studies)
+
+    @property
+    def value(self) -> Any:
+        return self.value_node.to_python()
+
+    def variants(self) -> list[Node]:
+        """The value nodes a run can receive: each alternative of a sweep, else the value itself."""
+        return self.value_node.items if self.sweep else [self.value_node]
+
+
+@dataclass
+class LoraConfigView:
+    dialect: str
+    section: Node  # the mapping that holds the LoRA keys
+    settings: dict[str, Setting]  # every key written in that mapping (the last one when duplicated)
+    defaults: dict[str, Any]  # what the trainer passes to LoraConfig for keys the file leaves out
+    model_ref: Setting | None = None  # the base model the config fine-tunes
+    # Settings outside the LoRA section that some rules check (torch dtypes, trust_remote_code, ...).
+    extras: dict[str, Setting] = field(default_factory=dict)
+
+    def has(self, key: str) -> bool:
+        return key in self.settings
+
+    def value(self, key: str) -> Any:
+        """The value LoraConfig receives: as written, else the dialect's default, else None."""
+        if key in self.settings:
+            return self.settings[key].value
+        return self.defaults.get(key)
+
+
+def mapping_settings(section: Node) -> dict[str, Setting]:
+    settings: dict[str, Setting] = {}
+    for key_node, value_node in section.pairs:
+        key = str(key_node.value) if key_node.kind == "scalar" else key_node.text
+        settings[key] = Setting(key, key_node, value_node)
+    return settings

@@ -1,0 +1,10 @@
+from lora_lint.diagnostics import FileReport
+
+
+def render(reports: list[FileReport], color: bool = False) -> str:
+    lines = [
+        f"{report.path}:{d.span.start.line}:{d.span.start.column}: {d.code} [{d.name}] {d.message}"
+        for report in reports
+        for d in report.diagnostics
+    ]
+    return "\n".join(lines) + ("\n" if lines else "")

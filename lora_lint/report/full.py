@@ -1,0 +1,75 @@
+"""ruff-style report: header, location, numbered snippet with carets under the span, help, footer."""
+
+from __future__ import annotations
+
+from lora_lint.diagnostics import Diagnostic, FileReport, Severity
+
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold cyan"}
+
+
+def render(reports: list[FileReport], color: bool = False) -> str:
+    chunks: list[str] = []
+    for report in reports:
+        for diagnostic in report.diagnostics:
+            chunks.append(_diagnostic(report, diagnostic))
+        if report.summary_line:
+            chunks.append(f"{report.path}: {report.summary_line}\n")
+    chunks.append(_footer(reports))
+    text = "\n".join(chunks)
+    return _colorize(text, reports) if color else text
+
+
+def _diagnostic(report: FileReport, d: Diagnostic) -> str:
+    start, end = d.span.start, d.span.end
+    out = [f"{d.code} [{d.name}] {d.message}", f" --> {report.path}:{start.line}:{start.column}"]
+    lines = report.source_lines
+    if 1 <= start.line <= len(lines):
+        width = len(str(min(end.line, len(lines))))
+        out.append(f"{' ' * width} |")
+        last = min(end.line, start.line + 2, len(lines))
+        for number in range(start.line, last + 1):
+            text = lines[number - 1].expandtabs(1)
+            out.append(f"{number:>{width}} | {text}")
+            first_col = start.column if number == start.line else 1 + len(text) - len(text.lstrip())
+            last_col = end.column if number == end.line else len(text) + 1
+            carets = max(1, last_col - first_col)
+            out.append(f"{' ' * width} | {' ' * (first_col - 1)}{'^' * carets}")
+        out.append(f"{' ' * width} |")
+    if d.help:
+        out.append(f"help: {d.help}")
+    return "\n".join(out) + "\n"
+
+
+def _footer(reports: list[FileReport]) -> str:
+    errors = sum(r.count(Severity.ERROR) for r in reports)
+    warnings = sum(r.count(Severity.WARNING) for r in reports)
+    infos = sum(r.count(Severity.INFO) for r in reports)
+    if not errors and not warnings and not infos:
+        return f"All checks passed ({len(reports)} file{'s' if len(reports) != 1 else ''}).\n"
+    parts = [f"{errors} error{'s' if errors != 1 else ''}", f"{warnings} warning{'s' if warnings != 1 else ''}"]
+    if infos:
+        parts.append(f"{infos} info")
+    return f"Found {', '.join(parts)}.\n"
+
+
+def _colorize(text: str, reports: list[FileReport]) -> str:
+    # rich is imported only for a terminal that wants color, which keeps the hook path light.
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(force_terminal=True, color_system="standard", width=10_000, highlight=False)
+    styled = Text()
+    severity_of = {f"{d.code} [{d.name}] {d.message}": d.severity for r in reports for d in r.diagnostics}
+    for line in text.splitlines(keepends=True):
+        piece = Text(line)
+        severity = severity_of.get(line.rstrip("\n"))
+        if severity is not None:
+            piece.stylize(_STYLE[severity], 0, line.find("]") + 1)
+        if line.startswith("help:"):
+            piece.stylize("bold", 0, len("help:"))
+        if set(line.split("|", 1)[-1].strip()) == {"^"}:
+            piece.stylize("bold red", 0, len(line))
+        styled.append(piece)
+    with console.capture() as capture:
+        console.print(styled, end="")
+    return capture.get()

@@ -1,0 +1,52 @@
+"""JSON output, a contract other tools rely on: keep its keys stable."""
+
+from __future__ import annotations
+
+import json
+
+from lora_lint.diagnostics import FileReport, Severity
+
+FORMAT_VERSION = 1
+
+
+def document(reports: list[FileReport]) -> dict:
+    files = []
+    for report in reports:
+        entry = {
+            "path": report.path,
+            "dialect": report.dialect,
+            "model": report.model,
+            "targets": report.targets,
+            "diagnostics": [
+                {
+                    "code": d.code,
+                    "name": d.name,
+                    "severity": d.severity.value,
+                    "message": d.message,
+                    "line": d.span.start.line,
+                    "column": d.span.start.column,
+                    "end_line": d.span.end.line,
+                    "end_column": d.span.end.column,
+                    "help": d.help,
+                }
+                for d in report.diagnostics
+            ],
+        }
+        if report.peft_version is not None:
+            entry["modules_to_save"] = report.modules_to_save
+            entry["trainable_parameters"] = report.trainable_parameters
+            entry["peft_version"] = report.peft_version
+        files.append(entry)
+    return {
+        "version": FORMAT_VERSION,
+        "files": files,
+        "summary": {
+            "files": len(reports),
+            "errors": sum(r.count(Severity.ERROR) for r in reports),
+            "warnings": sum(r.count(Severity.WARNING) for r in reports),
+        },
+    }
+
+
+def render(reports: list[FileReport], color: bool = False) -> str:
+    return json.dumps(document(reports), indent=2) + "\n"

@@ -1,0 +1,37 @@
+"""Rule checks, one module each. A check receives a LintContext and yields Findings."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from lora_lint.diagnostics import Span
+from lora_lint.source import Node
+
+
+@dataclass
+class Finding:
+    at: Node | Span
+    message: str
+    help: str | None = None
+
+
+Check = Callable[["object"], Iterator[Finding]]
+CHECKS: dict[str, Check] = {}
+
+
+def rule(code: str) -> Callable[[Check], Check]:
+    def register(check: Check) -> Check:
+        CHECKS[code] = check
+        return check
+
+    return register
+
+
+def load_checks() -> dict[str, Check]:
+    if not CHECKS:
+        for module in pkgutil.iter_modules(__path__):
+            importlib.import_module(f"{__name__}.{module.name}")
+    return CHECKS

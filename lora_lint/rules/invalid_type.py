@@ -1,0 +1,61 @@
+import re
+
+from lora_lint.peft_schema import FIELD_TYPES, TYPE_WORDS, matches_type
+from lora_lint.rules import Finding, rule
+from lora_lint.source import Node
+from lora_lint.suggest import describe_value
+
+_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+@rule("LL102")
+def check(ctx):
+    if ctx.config.dialect == "llmtune":
+        written = ctx.parsed.root.get("lora")
+        if written is not None and written.kind != "map":
+            got = describe_value(written.to_python())
+            yield Finding(written, f"`lora:` must be a mapping of LoraConfig keys, got {got}",
+                          "write the LoRA settings as `key: value` lines indented under `lora:`")
+    for key, setting in ctx.config.settings.items():
+        expected = FIELD_TYPES.get(key)
+        if expected is None:
+            continue
+        for variant in setting.variants():
+            if any(matches_type(variant.to_python(), t) for t in expected):
+                continue
+            node = _offending_node(variant, expected)
+            words = " or ".join(TYPE_WORDS[t] for t in expected)
+            yield Finding(node, f"`{key}` must be {words}, got {describe_value(node.to_python())}",
+                          _fix(key, node, expected, ctx.config.dialect))
+
+
+def _offending_node(node: Node, expected: tuple[str, ...]) -> Node:
+    """Point at the bad list item when the value is a list of the wrong element type."""
+    if node.kind == "seq":
+        element = {"list[str]": "str", "list[int]": "int"}
+        for type_name in expected:
+            if type_name in element:
+                bad = [item for item in node.items if not matches_type(item.to_python(), element[type_name])]
+                if bad:
+                    return bad[0]
+    return node
+
+
+def _fix(key, node, expected, dialect):
+    value = node.to_python()
+    if dialect == "llmtune" and isinstance(value, list) and not any(t.startswith("list") for t in expected):
+        return ("a list here is an ablation sweep, which the toolkit runs only with `ablation: {use_ablate: true}`; "
+                "otherwise write one value")
+    if isinstance(value, str) and _NUMBER.match(value):
+        if not node.quoted and "e" in value.lower() and "." not in value:
+            mantissa, exponent = value.lower().split("e")
+            return (f"PyYAML reads `{value}` as a string (YAML 1.1 needs a dot in a float): "
+                    f"write `{mantissa}.0e{exponent}`")
+        return "remove the quotes so YAML reads a number"
+    if isinstance(value, float) and value.is_integer() and "int" in expected:
+        return f"write `{int(value)}`"
+    if isinstance(value, str) and value.lower() in {"true", "false", "yes", "no"} and "bool" in expected:
+        return f"write `{'true' if value.lower() in {'true', 'yes'} else 'false'}` without quotes"
+    if isinstance(value, (str, int)) and "list[str]" in expected and key != "target_modules":
+        return f"write a list: `{key}: [{value}]`"
+    return f"see `lora-lint explain LL102` for the types of `{key}`"

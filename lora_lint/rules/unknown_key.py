@@ -1,0 +1,30 @@
+from lora_lint.rules import Finding, rule
+from lora_lint.suggest import did_you_mean
+
+# Names people write for LoraConfig fields in other tools' configs.
+ALIASES = {
+    "alpha": "lora_alpha",
+    "dropout": "lora_dropout",
+    "rank": "r",
+    "lora_r": "r",
+    "lora_rank": "r",
+    "lora_target_modules": "target_modules",
+    "lora_target": "target_modules",
+    "target_layers": "target_modules",
+}
+
+
+@rule("LL101")
+def check(ctx):
+    known = ctx.peft
+    fields = [name for name in known.fields if known.field_available(name)]
+    for key, setting in ctx.config.settings.items():
+        if known.field_known(key):
+            continue
+        suggestion = f"did you mean `{ALIASES[key]}`?" if key in ALIASES else did_you_mean(key, fields)
+        if ctx.config.dialect == "llmtune":
+            consequence = "the toolkit drops it silently"
+        else:
+            consequence = "`LoraConfig(**config)` raises TypeError on it"
+        yield Finding(setting.key_node, f"unknown key `{key}`: not a LoraConfig field, {consequence}",
+                      suggestion or "remove it; `lora-lint explain LL101` lists where LoraConfig's fields are")
