@@ -81,9 +81,11 @@ class Settings:
 
 
 def glob_match(relative_path: str, pattern: str) -> bool:
-    """gitignore-style: `*` stays within a directory, `**` crosses them; a pattern without `/` matches any basename."""
+    """`*` stays within a directory, `**` crosses them; a leading `/` anchors the pattern to the settings root,
+    otherwise it may match at any depth. A match on a directory covers everything below it."""
+    anchored = pattern.startswith("/")
     regex = ""
-    i = 0
+    i = 1 if anchored else 0
     while i < len(pattern):
         if pattern.startswith("**/", i):
             regex += "(?:.*/)?"
@@ -100,9 +102,8 @@ def glob_match(relative_path: str, pattern: str) -> bool:
         else:
             regex += re.escape(pattern[i])
             i += 1
-    if "/" not in pattern.rstrip("/"):
-        regex = "(?:.*/)?" + regex
-    return re.fullmatch(regex + "(?:/.*)?", relative_path) is not None
+    prefix = "" if anchored else "(?:.*/)?"
+    return re.fullmatch(prefix + regex + "(?:/.*)?", relative_path.lstrip("/")) is not None
 
 
 def _codes(value: object, where: str) -> set[str]:

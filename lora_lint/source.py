@@ -112,7 +112,7 @@ def parse_file(path: str, data: bytes) -> ParsedFile:
             "LL003", f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})", Span.point(line, column),
             help="save the file as UTF-8; YAML and JSON loaders reject other encodings",
         )])
-    is_json = path.endswith(".json") or text.lstrip().startswith("{")
+    is_json = path.lower().endswith(".json")
     return parse_text(path, text, is_json=is_json)
 
 
@@ -124,6 +124,17 @@ def parse_text(path: str, text: str, *, is_json: bool = False) -> ParsedFile:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    if is_json:
+        # YAML accepts what JSON loaders reject (trailing commas, comments, single quotes): ask JSON first.
+        import json
+
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as exc:
+            return ParsedFile(path, text, None, [Diagnostic(
+                "LL001", f"invalid JSON: {exc.msg}", Span.point(exc.lineno, exc.colno),
+                help="json.load rejects this; check for trailing commas, comments and single quotes",
+            )], is_json)
     yaml = YAML(typ="safe", pure=True)
     try:
         documents = list(yaml.compose_all(text))
@@ -228,7 +239,7 @@ class _TreeBuilder:
 
     def _scalar_value(self, node: Any) -> Any:
         text = node.value
-        if node.style in ("'", '"', "|", ">") or node.tag == "tag:yaml.org,2002:str":
+        if node.style in ("'", '"', "|", ">"):
             return text
         if self.is_json:
             return _construct_by_tag(node.tag, text)

@@ -1,0 +1,43 @@
+import json
+
+import pytest
+
+from lora_lint.cli import main
+
+
+class Run:
+    def __init__(self, code, out, err):
+        self.code, self.out, self.err = code, out, err
+
+    @property
+    def json(self):
+        return json.loads(self.out)
+
+    def codes(self, path_index=0):
+        return [d["code"] for d in self.json["files"][path_index]["diagnostics"]]
+
+
+@pytest.fixture
+def lint(capsys):
+    """Run the real command line in-process; returns exit code and output."""
+
+    def run(*args):
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def write(tmp_path):
+    def write_file(name, content):
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        return path
+
+    return write_file

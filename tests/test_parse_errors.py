@@ -1,0 +1,90 @@
+"""Bad input becomes a diagnostic at the parser's position with exit 1, never a traceback."""
+
+import pytest
+
+LORA = "lora:\n  r: 16\n  target_modules: [q_proj, v_proj]\n"
+
+
+def _only(result):
+    diagnostics = result.json["files"][0]["diagnostics"]
+    return [(d["code"], d["line"], d["column"]) for d in diagnostics]
+
+
+@pytest.mark.parametrize("name, content, expected", [
+    ("indent.yaml", "lora:\n  r: 16\n   lora_alpha: 32\n", ("LL001", 3, 14)),
+    ("tabs.yaml", "lora:\n\tr: 16\n", ("LL001", 2, 1)),
+    ("escape.yaml", 'lora:\n  layers_pattern: "transformer\\.h\\.\\d+"\n', ("LL001", 2, 32)),
+    ("unclosed.yaml", "lora:\n  target_modules: [q_proj, v_proj\n", ("LL001", 3, 1)),
+    ("trailing_comma.json", '{\n  "r": 8,\n  "lora_alpha": 16,\n}\n', ("LL001", 4, 1)),
+    ("dup.yaml", "lora:\n  r: 16\n  r: 8\n  target_modules: [q_proj]\n", ("LL002", 3, 3)),
+    ("latin1.yaml", b"lora:\n  r: 16\n  # r\xe9glages\n", ("LL003", 3, 6)),
+    ("binary.yaml", b"\x00\x01\x02lora", ("LL003", 1, 1)),
+    ("empty.yaml", "", ("LL004", 1, 1)),
+    ("comments.yaml", "# nothing here\n", ("LL004", 1, 1)),
+    ("list.yaml", "- r: 8\n- r: 16\n", ("LL004", 1, 1)),
+    ("scalar.yaml", "just text\n", ("LL004", 1, 1)),
+])
+def test_malformed_input_is_a_diagnostic(lint, write, name, content, expected):
+    result = lint("check", write(name, content), "--output-format", "json")
+    assert expected in _only(result)
+    assert result.code == (1 if expected[0] in ("LL001", "LL002", "LL003") else 0)
+    assert result.err == ""
+
+
+def test_syntax_error_help_explains_double_quoted_backslash(lint, write):
+    result = lint("check", write("escape.yaml", 'lora:\n  layers_pattern: "a\\.b"\n'))
+    assert "use single quotes" in result.out
+    assert result.code == 1
+
+
+def test_duplicate_key_keeps_last_value_like_pyyaml(lint, write):
+    # the second r (0) is the one loaders keep, so it is out of range
+    result = lint("check", write("dup.yaml", "lora:\n  r: 16\n  r: 0\n  target_modules: [q]\n"),
+                  "--output-format", "json")
+    assert sorted(result.codes()) == ["LL002", "LL103"]
+
+
+def test_huge_file_is_refused_without_parsing(lint, write):
+    result = lint("check", write("huge.yaml", "lora:\n" + "  # padding\n" * 1_000_000), "--output-format", "json")
+    assert result.codes() == ["LL003"]
+    assert "MiB" in result.json["files"][0]["diagnostics"][0]["message"]
+
+
+def test_unreadable_file(lint, write):
+    path = write("secret.yaml", LORA)
+    path.chmod(0)
+    try:
+        result = lint("check", path, "--output-format", "json")
+    finally:
+        path.chmod(0o644)
+    # root can read anything; then the file is simply clean
+    assert result.codes() in (["LL003"], [])
+
+
+def test_multiple_documents(lint, write):
+    result = lint("check", write("multi.yaml", LORA + "---\nlora:\n  r: 8\n"), "--output-format", "json")
+    # reported where the second document's content starts
+    assert _only(result) == [("LL001", 5, 1)]
+
+
+def test_yaml11_typing_like_pyyaml(lint, write):
+    content = "lora:\n  r: 16\n  lora_dropout: 1e-1\n  fan_in_fan_out: yes\n  target_modules: [q_proj]\n"
+    result = lint("check", write("yaml11.yaml", content), "--output-format", "json")
+    diagnostics = result.json["files"][0]["diagnostics"]
+    # 1e-1 has no dot: PyYAML reads a string; `yes` is a boolean in YAML 1.1, so fan_in_fan_out is fine
+    assert [(d["code"], d["line"]) for d in diagnostics] == [("LL102", 3)]
+    assert "write `1.0e-1`" in diagnostics[0]["help"]
+
+
+def test_every_real_config_lints_without_crashing(lint):
+    from pathlib import Path
+
+    corpus = Path(__file__).resolve().parents[2] / "shared" / "real-configs"
+    if not corpus.is_dir():
+        corpus = Path(__file__).resolve().parents[1].parent / "shared" / "real-configs"
+    files = sorted(p for p in corpus.rglob("*") if p.is_file() and p.name != "MANIFEST.tsv")
+    assert len(files) >= 200, corpus
+    result = lint("check", *files, "--output-format", "json")
+    assert result.code in (0, 1), result.err
+    assert result.err == ""
+    assert len(result.json["files"]) == len(files)

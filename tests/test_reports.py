@@ -1,0 +1,116 @@
+"""Each output format, checked for content."""
+
+import json
+
+import pytest
+
+BAD = """model:
+  hf_model_ckpt: NousResearch/Llama-2-7b-hf
+lora:
+  r: 16
+  lora_aplha: 32
+  lora_dropout: 0.05
+  target_modules: [q_proj, v_proj, q_proj]
+"""
+
+
+@pytest.fixture
+def bad(write):
+    return write("configs/llama.yml", BAD)
+
+
+def test_full_format(lint, bad):
+    result = lint("check", bad)
+    assert result.code == 1
+    out = result.out
+    assert "LL101 [unknown-key] unknown key `lora_aplha`" in out
+    assert f" --> {bad.as_posix()}:5:3" in out
+    assert "5 |   lora_aplha: 32\n  |   ^^^^^^^^^^\n" in out
+    assert "help: did you mean `lora_alpha`?" in out
+    assert "LL109 [duplicate-entry]" in out
+    assert "7 |   target_modules: [q_proj, v_proj, q_proj]\n  |                                    ^^^^^^\n" in out
+    assert out.rstrip().endswith("Found 1 error, 1 warning.")
+    assert "\x1b[" not in out  # not a terminal: no color
+
+
+def test_full_format_clean(lint, write):
+    result = lint("check", write("ok.yaml", "lora:\n  r: 8\n  target_modules: [q_proj]\n"))
+    assert result.code == 0
+    assert result.out == "All checks passed (1 file).\n"
+
+
+def test_concise_format(lint, bad):
+    result = lint("check", bad, "--output-format", "concise")
+    assert result.out.splitlines() == [
+        f"{bad.as_posix()}:5:3: LL101 [unknown-key] unknown key `lora_aplha`: not a LoraConfig field, "
+        "the toolkit drops it silently",
+        f"{bad.as_posix()}:7:36: LL109 [duplicate-entry] `q_proj` appears twice in `target_modules` (first on line 7)",
+    ]
+
+
+def test_json_format(lint, bad):
+    document = lint("check", bad, "--output-format", "json").json
+    assert document["version"] == 1
+    assert document["summary"] == {"files": 1, "errors": 1, "warnings": 1}
+    [entry] = document["files"]
+    assert entry["path"] == bad.as_posix()
+    assert entry["dialect"] == "llmtune"
+    assert "model" in entry and "targets" in entry
+    first = entry["diagnostics"][0]
+    assert first == {
+        "code": "LL101", "name": "unknown-key", "severity": "error",
+        "message": "unknown key `lora_aplha`: not a LoraConfig field, the toolkit drops it silently",
+        "line": 5, "column": 3, "end_line": 5, "end_column": 13, "help": "did you mean `lora_alpha`?",
+    }
+    assert entry["diagnostics"][1]["severity"] == "warning"
+
+
+def test_github_format_escapes(lint, write):
+    path = write("we,ird:name.yaml", "lora:\n  r: 16\n  target_modules: [q_proj]\n  task_type: causal_lm\n")
+    result = lint("check", path, "--output-format", "github")
+    [line] = result.out.splitlines()
+    assert line.startswith("::error file=")
+    assert "we%2Cird%3Aname.yaml" in line
+    assert ",line=4,col=14,endLine=4,endColumn=23,title=LL104 [invalid-value]::" in line
+    assert "%0Ahelp: write `task_type: CAUSAL_LM`" in line
+    assert "\n" not in line
+
+
+def test_github_escaping_rules():
+    from lora_lint.report.github import escape_data, escape_property
+
+    assert escape_data("50% done\r\nnext") == "50%25 done%0D%0Anext"
+    assert escape_property("a:b,c%") == "a%3Ab%2Cc%25"
+
+
+def test_sarif_format(lint, bad, monkeypatch):
+    monkeypatch.chdir(bad.parent.parent)
+    document = json.loads(lint("check", "configs/llama.yml", "--output-format", "sarif").out)
+    assert document["version"] == "2.1.0"
+    assert document["$schema"].endswith("sarif-2.1.0.json")
+    [run] = document["runs"]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "lora-lint" and driver["version"]
+    rules = {rule["id"]: rule for rule in driver["rules"]}
+    assert rules["LL101"]["name"] == "unknown-key"
+    assert rules["LL101"]["shortDescription"]["text"]
+    assert "lora_aplha" in rules["LL101"]["help"]["text"]  # the rule doc, with its examples
+    assert rules["LL101"]["fullDescription"]["text"].startswith("Reports keys")
+    result = run["results"][0]
+    assert result["ruleId"] == "LL101" and result["level"] == "error"
+    assert driver["rules"][result["ruleIndex"]]["id"] == "LL101"
+    location = result["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "configs/llama.yml"
+    assert location["region"] == {"startLine": 5, "startColumn": 3, "endLine": 5, "endColumn": 13}
+    assert run["results"][1]["level"] == "warning"
+
+
+def test_color_only_on_a_terminal(bad):
+    from lora_lint.diagnostics import Diagnostic, FileReport, Position, Severity, Span
+    from lora_lint.report import full
+
+    report = FileReport("x.yaml", diagnostics=[Diagnostic(
+        "LL101", "m", Span(Position(1, 1), Position(1, 2)), name="unknown-key", severity=Severity.ERROR)],
+        source_lines=["r: 1"])
+    assert "\x1b[" in full.render([report], color=True)
+    assert "\x1b[" not in full.render([report], color=False)
