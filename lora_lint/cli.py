@@ -1,4 +1,4 @@
-"""Command line: `lora-lint check`, `explain`, `rules`.
+"""Command line: `lora-lint check`, `explain`, `rules`, `modules`.
 
 Exit codes follow ruff: 0 no errors, 1 errors (or warnings with --strict), 2 usage, settings or internal error.
 """
@@ -41,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--dialect", choices=["llmtune", "peft"], help="read every file as this dialect")
     check.add_argument("--peft-version", metavar="VERSION",
                        help="check against this PEFT release (the training machine's) instead of the installed one")
+    check.add_argument("--model", metavar="ID|PATH", help="check against this base model instead of the config's")
+    check.add_argument("--offline", action="store_true", help="never download a model's config.json from the Hub")
+    check.add_argument("--cache-dir", type=Path, metavar="DIR", help="where built model inventories are cached")
+    check.add_argument("--no-cache", action="store_true", help="build model inventories without the on-disk cache")
+    check.add_argument("--trust-remote-code", action="store_true",
+                       help="allow running a model repository's own code to build its skeleton (never from a config)")
     check.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when errors are found")
     check.add_argument("--show-settings", action="store_true", help="print the settings that apply and exit")
@@ -49,6 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("rule", help="a rule code (LL101) or name (unknown-key)")
 
     commands.add_parser("rules", help="list all rules")
+
+    modules = commands.add_parser("modules", help="print a model's modules and the names to target")
+    modules.add_argument("model", help="a model id, alias, local directory or config.json")
+    modules.add_argument("--format", choices=["text", "json"], default="text", help="json prints the inventory")
+    modules.add_argument("--offline", action="store_true", help="never download config.json from the Hub")
+    modules.add_argument("--cache-dir", type=Path, metavar="DIR", help="where built model inventories are cached")
+    modules.add_argument("--no-cache", action="store_true", help="build without the on-disk cache")
+    modules.add_argument("--trust-remote-code", action="store_true",
+                         help="allow running the model repository's own code to build its skeleton")
     return parser
 
 
@@ -59,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
             return _explain(args.rule)
         if args.command == "rules":
             return _list_rules()
+        if args.command == "modules":
+            return _modules(args)
         return _check(args)
     except _UsageError as exc:
         print(f"lora-lint: error: {exc}", file=sys.stderr)
@@ -93,6 +110,29 @@ def _list_rules() -> int:
     width = max(len(rule.name) for rule in rules)
     for rule in rules:
         print(f"{rule.code}  {rule.name:<{width}}  {rule.severity.value:<7}  {rule.summary}")
+    return EXIT_CLEAN
+
+
+def _modules(args: argparse.Namespace) -> int:
+    import json
+
+    from lora_lint.matcher import match
+    from lora_lint.model.resolve import choose_model_class, get_inventory, resolve_model
+    from lora_lint.modules_view import render
+    from lora_lint.peft_schema import peft_knowledge
+
+    resolved = resolve_model(args.model, offline=args.offline)
+    if not resolved.resolved:
+        raise _UsageError(f"cannot resolve model `{args.model}`; tried: " + "; ".join(resolved.tried))
+    result = get_inventory(resolved, choose_model_class(resolved.config), cache_dir=args.cache_dir,
+                           use_cache=not args.no_cache, trust_remote_code=args.trust_remote_code)
+    if result.inventory is None:
+        raise _UsageError(f"cannot build the skeleton of `{args.model}`: {result.failure}")
+    if args.format == "json":
+        print(json.dumps(result.inventory, indent=1))
+        return EXIT_CLEAN
+    all_linear = match(result.inventory, {"target_modules": "all-linear"}, str(peft_knowledge().version)).targets
+    sys.stdout.write(render(resolved.model_id, result.inventory, all_linear, result.notes))
     return EXIT_CLEAN
 
 
@@ -132,7 +172,9 @@ def _check(args: argparse.Namespace) -> int:
             args.peft_version = str(Version(args.peft_version))
         except InvalidVersion:
             raise _UsageError(f"--peft-version: `{args.peft_version}` is not a version number") from None
-    options = LintOptions(dialect=args.dialect, peft_version=args.peft_version)
+    options = LintOptions(dialect=args.dialect, peft_version=args.peft_version, model=args.model,
+                          offline=args.offline, trust_remote_code=args.trust_remote_code,
+                          cache_dir=args.cache_dir, use_cache=not args.no_cache)
     reports = []
     for path, explicit in _discover(args.paths, settings_for, args.force_exclude):
         report = lint_file(path, settings_for(path), options, explicit and not args.skip_non_lora)

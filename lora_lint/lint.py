@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lora_lint.base_model import attach_model
 from lora_lint.config import LoraConfigView
 from lora_lint.diagnostics import Diagnostic, FileReport, Span
 from lora_lint.dialects import detect, unsupported_dialect
@@ -37,7 +38,7 @@ class LintContext:
     config: LoraConfigView
     peft: PeftKnowledge
     options: LintOptions
-    model: Any = None  # lora_lint.model.ModelContext when the base model was resolved
+    model: Any = None  # lora_lint.base_model.ModelContext when the base model was resolved
     notes: list[Diagnostic] = field(default_factory=list)
 
 
@@ -75,6 +76,9 @@ def lint_file(path: Path, settings: Settings, options: LintOptions, explicit: bo
 
     peft = peft_knowledge(options.peft_version or settings.peft_version)
     context = LintContext(display, parsed, config, peft, options)
+    attach_model(context, settings.model_for(settings.relative(path)))
+    if context.model is not None:
+        report.model = context.model.summary()
     checked = run_checks(context, settings, path, report)
     suppressions, problems = find_suppressions(parsed.lines, parsed.root)
     report.diagnostics = apply_suppressions(report.diagnostics, suppressions) + problems

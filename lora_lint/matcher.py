@@ -82,7 +82,10 @@ SEQ_CLS_HEAD_NAMES = ("score", "classifier")
 INCLUDE_LINEAR_LAYERS_SHORTHAND = "all-linear"
 MIN_TARGET_MODULES_FOR_OPTIMIZATION = 20
 TASK_TYPES = ("SEQ_CLS", "SEQ_2_SEQ_LM", "CAUSAL_LM", "TOKEN_CLS", "QUESTION_ANS", "FEATURE_EXTRACTION")
-# PeftModelFor{SequenceClassification,TokenClassification,QuestionAnswering} append these to modules_to_save.
+# PeftModelFor{SequenceClassification,TokenClassification,QuestionAnswering} append these to modules_to_save:
+# SEQ_CLS before building the tuner (so LoRA keeps off the head), the other two only after it (so all-linear or a
+# regex can put LoRA on the head, and wrapping it then fails).
+_HEADS_ADDED_BEFORE_TUNER = ("SEQ_CLS",)
 _TASK_HEAD_MODULES = {
     "SEQ_CLS": ["classifier", "score"],
     "TOKEN_CLS": ["classifier", "score"],
@@ -532,18 +535,18 @@ class _Replay:
     def run(self) -> None:
         self.config = config = _Config(self.lora, self.version)
         task_heads = _TASK_HEAD_MODULES.get(config.task_type)
-        if task_heads:
-            # PeftModelFor{SequenceClassification,...}.__init__, before the tuner is built (so the heads are also
-            # kept out of LoRA targeting).
+        if task_heads and config.task_type in _HEADS_ADDED_BEFORE_TUNER:
             config.modules_to_save = (config.modules_to_save or []) + task_heads
         self.inject_adapter()
+        if task_heads and config.task_type not in _HEADS_ADDED_BEFORE_TUNER:
+            config.modules_to_save = (config.modules_to_save or []) + task_heads
         peft_model = _Module("PeftModel")
         tuner = _Module("LoraModel")
         tuner.children["model"] = self.root
         peft_model.children["base_model"] = tuner
         self.peft_model = peft_model
         if task_heads:
-            # ... and after it, once more on the PeftModel itself (names prefixed with "base_model.model.").
+            # Then _set_trainable once more, on the PeftModel itself (names prefixed with "base_model.model.").
             self.set_trainable(peft_model, config.modules_to_save, strip_prefix="base_model.model.")
         if config.task_type in _GENERATION_TASKS and not self.inventory.get("can_generate"):
             raise _PeftRaise(

@@ -133,7 +133,7 @@ def get_inventory(
     if resolved.config is None:
         return InventoryResult(None, None, failure=f"model {resolved.reference!r} was not resolved")
     installed = _installed_version("transformers")
-    missing = [package for package in _BUILD_REQUIREMENTS if importlib.util.find_spec(package) is None]
+    missing = _missing_build_requirements()
     entry = resolved.catalog_entry
 
     shipped_path = entry.inventory_path(model_class) if entry is not None else None
@@ -278,6 +278,10 @@ def _read_config(result: ResolvedModel, place: str, path: Path) -> dict | None:
 
 def _env_true(name: str) -> bool:
     return os.environ.get(name, "").upper() in ("1", "ON", "YES", "TRUE")
+
+
+def _missing_build_requirements() -> list[str]:
+    return [package for package in _BUILD_REQUIREMENTS if importlib.util.find_spec(package) is None]
 
 
 def _installed_version(package: str) -> str | None:

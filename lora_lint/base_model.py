@@ -1,0 +1,103 @@
+"""The pipeline's model stage: which base model a config fine-tunes, resolved to its module inventory.
+
+Torch-free for catalogued models; torch and transformers are imported (inside lora_lint.model.inventory) only when
+a skeleton must be built. A config never turns on trust_remote_code: only the command-line flag does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from lora_lint.config import Setting
+from lora_lint.diagnostics import FILE_START, Diagnostic
+
+if TYPE_CHECKING:
+    from lora_lint.lint import LintContext
+    from lora_lint.model.resolve import ResolvedModel
+
+# The toolkit's schema default for model.hf_model_ckpt: what it trains when the file names no model.
+LLMTUNE_DEFAULT_MODEL = "NousResearch/Llama-2-7b-hf"
+
+
+@dataclass
+class ModelContext:
+    resolved: ResolvedModel
+    model_class: str  # the class asked for (an Auto class or a concrete one)
+    inventory: dict
+    notes: list[str]  # how the inventory was obtained, when the user should know (e.g. a rebuilt cache entry)
+
+    def top_level_stacks(self) -> list[dict]:
+        """Layer containers not nested inside another one (T5's `encoder.block`, not `encoder.block.0.layer`)."""
+        containers = self.inventory["layer_containers"]
+        return [c for c in containers
+                if not any(c["path"].startswith(other["path"] + ".") for other in containers)]
+
+    def summary(self) -> dict:
+        return {
+            "id": self.resolved.model_id,
+            "source": self.resolved.source,
+            "class": self.inventory["class"],
+            "model_type": self.inventory["model_type"],
+            "transformers": self.inventory["transformers_version"],
+            "layers": sum(stack["length"] for stack in self.top_level_stacks()),
+            "notes": self.notes,
+        }
+
+
+def model_reference(context: LintContext, settings_model: str | None) -> tuple[str | None, Setting | None]:
+    """The model to check against, and the setting that named it (for positions): --model, then the settings'
+    glob mapping, then the config itself, then the dialect's default."""
+    if context.options.model:
+        return context.options.model, None
+    if settings_model:
+        return settings_model, None
+    setting = context.config.model_ref
+    if setting is not None:
+        value = setting.value
+        if setting.sweep and setting.value_node.items:
+            value = setting.value_node.items[0].value  # an ablation over models: check the first
+        return (value if isinstance(value, str) else None), setting
+    if context.config.dialect == "llmtune":
+        return LLMTUNE_DEFAULT_MODEL, None
+    return None, None
+
+
+def attach_model(context: LintContext, settings_model: str | None) -> None:
+    """Resolve the base model and set context.model; problems become LL2xx diagnostics in context.notes."""
+    from lora_lint.model.resolve import choose_model_class, get_inventory, resolve_model
+
+    remote = context.config.extras.get("trust_remote_code")
+    if remote is not None and remote.value is True:
+        context.notes.append(Diagnostic(
+            "LL202", "the config asks for trust_remote_code; lora-lint never runs a config's code on its say-so",
+            remote.value_node.span,
+            help="if you trust this model's repository, pass --trust-remote-code on the command line",
+        ))
+    reference, setting = model_reference(context, settings_model)
+    if reference is None:
+        return
+    span = setting.value_node.span if setting is not None else FILE_START
+    revision = context.config.settings.get("revision")
+    resolved = resolve_model(reference, revision.value if revision and isinstance(revision.value, str) else None,
+                             offline=context.options.offline)
+    if not resolved.resolved:
+        context.notes.append(Diagnostic(
+            "LL201", f"cannot resolve base model `{reference}`; model-aware checks skipped",
+            span, help="tried: " + "; ".join(resolved.tried)))
+        return
+    task_type = context.config.value("task_type")
+    model_class = choose_model_class(resolved.config, context.config.dialect,
+                                     task_type if isinstance(task_type, str) else None)
+    result = get_inventory(resolved, model_class, cache_dir=context.options.cache_dir,
+                           use_cache=context.options.use_cache,
+                           trust_remote_code=context.options.trust_remote_code)
+    if result.inventory is None:
+        needs_code = "trust_remote_code" in (result.failure or "")
+        context.notes.append(Diagnostic(
+            "LL202" if needs_code else "LL201",
+            f"cannot build the skeleton of `{reference}`: {result.failure}; model-aware checks skipped", span,
+            help="pass --trust-remote-code if you trust the model's repository" if needs_code else
+            "pass --model with a catalogued or local model of the same architecture"))
+        return
+    context.model = ModelContext(resolved, model_class, result.inventory, result.notes)
