@@ -7,9 +7,10 @@ a skeleton must be built. A config never turns on trust_remote_code: only the co
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from lora_lint.config import Setting
+from lora_lint.config import Setting, lora_kwargs
+from lora_lint.peft_schema import FIELD_TYPES, matches_type
 from lora_lint.diagnostics import FILE_START, Diagnostic
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ class ModelContext:
     model_class: str  # the class asked for (an Auto class or a concrete one)
     inventory: dict
     notes: list[str]  # how the inventory was obtained, when the user should know (e.g. a rebuilt cache entry)
+    match: Any  # lora_lint.matcher.MatchResult: what PEFT builds from this config; None if the config is malformed
 
     def top_level_stacks(self) -> list[dict]:
         """Layer containers not nested inside another one (T5's `encoder.block`, not `encoder.block.0.layer`)."""
@@ -89,9 +91,17 @@ def attach_model(context: LintContext, settings_model: str | None) -> None:
     task_type = context.config.value("task_type")
     model_class = choose_model_class(resolved.config, context.config.dialect,
                                      task_type if isinstance(task_type, str) else None)
-    result = get_inventory(resolved, model_class, cache_dir=context.options.cache_dir,
-                           use_cache=context.options.use_cache,
-                           trust_remote_code=context.options.trust_remote_code)
+    def inventory_of(model_class):
+        return get_inventory(resolved, model_class, cache_dir=context.options.cache_dir,
+                             use_cache=context.options.use_cache,
+                             trust_remote_code=context.options.trust_remote_code)
+
+    result = inventory_of(model_class)
+    fallback = choose_model_class(resolved.config)
+    if result.inventory is None and fallback != model_class:
+        # No such head for this model type (SEQ_2_SEQ_LM on a decoder-only model): check against the model's own
+        # class, so the task-type rule can say what is wrong.
+        model_class, result = fallback, inventory_of(fallback)
     if result.inventory is None:
         needs_code = "trust_remote_code" in (result.failure or "")
         context.notes.append(Diagnostic(
@@ -100,4 +110,19 @@ def attach_model(context: LintContext, settings_model: str | None) -> None:
             help="pass --trust-remote-code if you trust the model's repository" if needs_code else
             "pass --model with a catalogued or local model of the same architecture"))
         return
-    context.model = ModelContext(resolved, model_class, result.inventory, result.notes)
+    context.model = ModelContext(resolved, model_class, result.inventory, result.notes,
+                                 _match(context, result.inventory))
+
+
+def _match(context: LintContext, inventory: dict) -> Any:
+    """Replay PEFT on the inventory, unless a value has the wrong type (LL102 reports that; PEFT would crash)."""
+    from lora_lint.matcher import match
+
+    kwargs = lora_kwargs(context.config)
+    for key, value in kwargs.items():
+        expected = FIELD_TYPES.get(key)
+        if expected is not None and not any(matches_type(value, t) for t in expected):
+            return None
+        if not context.peft.field_available(key):
+            return None
+    return match(inventory, kwargs, str(context.peft.version))

@@ -52,3 +52,12 @@ def mapping_settings(section: Node) -> dict[str, Setting]:
         key = str(key_node.value) if key_node.kind == "scalar" else key_node.text
         settings[key] = Setting(key, key_node, value_node)
     return settings
+
+
+def lora_kwargs(view: LoraConfigView) -> dict[str, Any]:
+    """The keyword arguments the trainer passes to peft.LoraConfig: the dialect's defaults, then what is written
+    (the first alternative of a sweep)."""
+    kwargs = {key: value for key, value in view.defaults.items() if value is not None}
+    for key, setting in view.settings.items():
+        kwargs[key] = setting.variants()[0].to_python() if setting.variants() else setting.value
+    return kwargs

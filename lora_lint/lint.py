@@ -79,6 +79,13 @@ def lint_file(path: Path, settings: Settings, options: LintOptions, explicit: bo
     attach_model(context, settings.model_for(settings.relative(path)))
     if context.model is not None:
         report.model = context.model.summary()
+        result = context.model.match
+        if result is not None:
+            report.targets = [] if result.error else result.targets
+            report.modules_to_save = [] if result.error else result.modules_to_save
+            report.trainable_parameters = 0 if result.error else result.trainable_parameters
+            report.peft_version = str(peft.version)
+            report.summary_line = _summary_line(context.model, result)
     checked = run_checks(context, settings, path, report)
     suppressions, problems = find_suppressions(parsed.lines, parsed.root)
     report.diagnostics = apply_suppressions(report.diagnostics, suppressions) + problems
@@ -122,6 +129,16 @@ def _finish(report: FileReport, settings: Settings, path: Path) -> FileReport:
     kept.sort(key=lambda d: (d.span.start, d.code))
     report.diagnostics = kept
     return report
+
+
+def _summary_line(model, result) -> str:
+    if result.error:
+        return f"PEFT would raise {result.error.type}: no modules get LoRA"
+    stacks = model.top_level_stacks()
+    layers = {name.split(stack["path"] + ".", 1)[1].split(".", 1)[0]
+              for name in result.targets for stack in stacks if name.startswith(stack["path"] + ".")}
+    return (f"{len(result.targets)} modules get LoRA in {len(layers)} layers; "
+            f"{result.trainable_parameters:,} trainable parameters")
 
 
 def _mentions_lora(text: str | None) -> bool:

@@ -300,14 +300,18 @@ def _build_tree(inventory: dict) -> _Module:
     return by_name[""]
 
 
-def _modules_tied_to_first(inventory: dict) -> list[str]:
-    """Modules whose parameter is tied to one registered earlier (lm_head to embed_tokens, ...)."""
+def _modules_tied_to_input_embedding(inventory: dict) -> list[str]:
+    """PEFT's ``_get_module_names_tied_with_embedding``: the modules sharing the input embedding's weight, but only
+    for models whose class declares tied weights. The inventory does not record that declaration; a tied output
+    embedding is the sign of it (e.g. BartForSequenceClassification shares its encoder/decoder embeddings but
+    declares nothing, so PEFT sees no tie there)."""
+    output_embedding = inventory.get("output_embedding")
     order = {record["name"]: position for position, record in enumerate(inventory["modules"])}
-    tied = set()
     for group in inventory.get("tied_parameters") or []:
-        modules = sorted({name.rpartition(".")[0] for name in group}, key=lambda module: order.get(module, 0))
-        tied.update(modules[1:])
-    return sorted(tied)
+        if output_embedding is not None and f"{output_embedding}.weight" in group:
+            modules = sorted({name.rpartition(".")[0] for name in group}, key=lambda module: order.get(module, 0))
+            return sorted(modules[1:])
+    return []
 
 
 def _param_names(root: _Module) -> list[str]:
@@ -738,7 +742,7 @@ class _Replay:
             is_embedding_in_target = any(
                 m.split(".")[-1] in EMBEDDING_LAYER_NAMES for m in config.target_modules or []
             )
-        tied = _modules_tied_to_first(self.inventory)
+        tied = _modules_tied_to_input_embedding(self.inventory)
         if (is_embedding_to_save or is_embedding_in_target) and tied:
             self.warn(
                 "tied_embedding_adapted",

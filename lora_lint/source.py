@@ -148,10 +148,14 @@ def parse_text(path: str, text: str, *, is_json: bool = False) -> ParsedFile:
     builder = _TreeBuilder(is_json)
     root = builder.build(documents[0])
     if len(documents) > 1:
-        second = documents[1].start_mark
+        # Report at the `---` that starts the second document, where PyYAML's safe_load stops.
+        lines = text.splitlines()
+        start = documents[0].end_mark.line
+        separator = next((i for i in range(start, len(lines)) if lines[i].startswith("---")),
+                         documents[1].start_mark.line)
         builder.diagnostics.append(Diagnostic(
             "LL001", f"file holds {len(documents)} YAML documents; lora-lint and PyYAML's safe_load read one",
-            Span.point(second.line + 1, second.column + 1),
+            Span.point(separator + 1, 1),
             help="keep one config per file",
         ))
     return ParsedFile(path, text, root, builder.diagnostics, is_json)
@@ -214,6 +218,11 @@ class _TreeBuilder:
                 merged.extend(self._merge_source(value))
                 continue
             key_node, value_node = self.build(key), self.build(value)
+            if value_node.kind == "scalar" and value_node.text == "" and not value_node.quoted:
+                # `key:` with nothing after it: the composer places the empty value at the next token, which may
+                # be lines further down; point at the key's colon instead.
+                end = key_node.span.end
+                value_node.span = Span(end, Position(end.line, end.column + 1))
             name = _key_text(key_node)
             if name in seen:
                 first = seen[name].span.start

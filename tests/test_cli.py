@@ -158,7 +158,7 @@ def test_end_of_line_suppression(lint, write):
 def test_own_line_suppression_covers_the_node_and_its_children(lint, write):
     content = ("lora:\n  r: 16\n  # lora-lint: ignore[regex-in-list-entry]\n  target_modules:\n"
                "    - .*q_proj\n    - v_proj|k_proj\n  modules_to_save: [.*head]\n")
-    result = lint("check", write("a.yaml", content), "--output-format", "json")
+    result = lint("check", write("a.yaml", content), "--output-format", "json", "--select", "LL1")
     assert [(d["code"], d["line"]) for d in result.json["files"][0]["diagnostics"]] == [("LL108", 7)]
 
 

@@ -34,9 +34,21 @@ def test_full_format(lint, bad):
 
 
 def test_full_format_clean(lint, write):
-    result = lint("check", write("ok.yaml", "lora:\n  r: 8\n  target_modules: [q_proj]\n"))
+    result = lint("check", write("ok.yaml", "r: 8\ntarget_modules: [q_proj]\n"))
     assert result.code == 0
     assert result.out == "All checks passed (1 file).\n"
+
+
+def test_full_format_ends_each_file_with_what_gets_lora(lint, write):
+    # no model named: the toolkit trains its default, NousResearch/Llama-2-7b-hf (32 layers, 4096 wide)
+    path = write("ok.yaml", "lora:\n  r: 8\n  target_modules: [q_proj, v_proj]\n  layers_to_transform: [0, 1]\n")
+    result = lint("check", path)
+    lora_parameters = 4 * 8 * (4096 + 4096)  # 2 modules x 2 layers, A (8x4096) + B (4096x8)
+    assert f"{path.as_posix()}: 4 modules get LoRA in 2 layers; {lora_parameters:,} trainable parameters" in result.out
+    document = lint("check", path, "--output-format", "json").json["files"][0]
+    assert document["targets"] == [f"model.layers.{i}.self_attn.{p}" for i in (0, 1) for p in ("q_proj", "v_proj")]
+    assert document["trainable_parameters"] == lora_parameters
+    assert document["model"]["id"] == "NousResearch/Llama-2-7b-hf" and document["model"]["layers"] == 32
 
 
 def test_concise_format(lint, bad):

@@ -291,7 +291,13 @@ def test_choose_model_class():
 # -- inventory ---------------------------------------------------------------------------------------------------
 
 
-def test_catalogued_model_uses_the_shipped_inventory(tmp_path):
+@pytest.fixture
+def catalogue_transformers(monkeypatch):
+    """The installed transformers is the one that built the catalogue (CI may install another)."""
+    monkeypatch.setattr(resolve, "_installed_version", lambda package: inventories_transformers_version())
+
+
+def test_catalogued_model_uses_the_shipped_inventory(tmp_path, catalogue_transformers):
     result = get_inventory(resolve_model("meta-llama/Llama-3.1-70B"), "AutoModelForCausalLM", cache_dir=tmp_path)
     assert result.source == "catalog" and result.failure is None and result.notes == []
     assert result.inventory["class"] == "LlamaForCausalLM" and result.inventory["total_parameters"] == 70_553_706_496
@@ -336,7 +342,7 @@ def test_model_outside_the_catalogue_is_built_then_cached(tmp_path):
     assert len(list((cache_dir / "inventories").iterdir())) == 1
 
 
-def test_inventory_failures_are_reasons_not_exceptions(tmp_path):
+def test_inventory_failures_are_reasons_not_exceptions(tmp_path, catalogue_transformers):
     unmapped = get_inventory(resolve_model("meta-llama/Llama-2-7b-hf"), "AutoModelForSeq2SeqLM", cache_dir=tmp_path)
     assert unmapped.inventory is None
     assert unmapped.failure == (

@@ -1,0 +1,47 @@
+from lora_lint.matcher import modules_matched_by_entry
+from lora_lint.rules import Finding, rule
+from lora_lint.suggest import closest
+
+# What other architectures call the attention projections people copy from Llama configs.
+CROSS_ARCHITECTURE = {
+    "q_proj": {"gpt2": "c_attn", "bloom": "query_key_value", "falcon": "query_key_value",
+               "gpt_neox": "query_key_value", "t5": "q", "mt5": "q", "bert": "query", "roberta": "query",
+               "distilbert": "q_lin", "deberta-v2": "query_proj", "phi": "q_proj"},
+    "v_proj": {"gpt2": "c_attn", "bloom": "query_key_value", "falcon": "query_key_value",
+               "gpt_neox": "query_key_value", "t5": "v", "mt5": "v", "bert": "value", "roberta": "value",
+               "distilbert": "v_lin", "deberta-v2": "value_proj"},
+    "k_proj": {"gpt2": "c_attn", "bloom": "query_key_value", "t5": "k", "bert": "key", "roberta": "key",
+               "distilbert": "k_lin", "deberta-v2": "key_proj"},
+    "o_proj": {"gpt2": "c_proj", "bloom": "dense", "t5": "o", "bert": "dense", "roberta": "dense",
+               "distilbert": "out_lin", "opt": "out_proj", "phi": "dense"},
+    "gate_proj": {"gpt2": "c_fc", "bloom": "dense_h_to_4h", "phi": "fc1"},
+    "up_proj": {"gpt2": "c_fc", "bloom": "dense_h_to_4h", "opt": "fc1", "phi": "fc1"},
+    "down_proj": {"gpt2": "c_proj", "bloom": "dense_4h_to_h", "opt": "fc2", "phi": "fc2"},
+}
+
+
+@rule("LL301")
+def check(ctx):
+    target = ctx.config.settings.get("target_modules")
+    inventory = ctx.model.inventory
+    if target is None or target.value_node.kind != "seq" or target.sweep:
+        return
+    wrappable_leaves = sorted({m["name"].rsplit(".", 1)[-1] for m in inventory["modules"]
+                               if m["lora_kind"] and m["name"]})
+    error = ctx.model.match.error if ctx.model.match else None
+    nothing = error is not None and error.kind == "target_modules_not_found"
+    model_type = inventory["model_type"]
+    for item in target.value_node.items:
+        if not isinstance(item.value, str) or item.value.lower() == "all-linear":
+            continue
+        if modules_matched_by_entry(inventory, item.value):
+            continue
+        hint = CROSS_ARCHITECTURE.get(item.value, {}).get(model_type)
+        if hint is None:
+            hint = closest(item.value.rsplit(".", 1)[-1], wrappable_leaves)
+        consequence = ("; no entry matches anything, so PEFT raises ValueError (target modules not found)"
+                       if nothing else "")
+        yield Finding(item, f"`{item.value}` matches no module of {ctx.model.resolved.model_id} "
+                            f"({inventory['class']}){consequence}",
+                      f"this model calls it `{hint}`" if hint else
+                      f"its LoRA-able modules are named {', '.join(wrappable_leaves[:12])}")

@@ -1,0 +1,88 @@
+"""Realistic fixture configs under fixtures/, each checked against the diagnostics listed in fixtures/expected.toml.
+
+Each entry is a list of "CODE@LINE" strings. The fixtures exercise the config-level rules (LL001-LL112), so the
+linter runs with `--select LL0,LL1` and with the Hugging Face Hub offline: model-aware rules (LL2xx) depend on
+which base models this machine can resolve, which a fixture cannot pin down.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from lora_lint.cli import main
+from lora_lint.registry import all_rules
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+EXPECTED_FILE = FIXTURES / "expected.toml"
+NOT_FIXTURES = {"expected.toml", "README.md", "README"}
+SELECT = "LL0,LL1"
+
+
+def _load_expected() -> dict[str, list[str]]:
+    with EXPECTED_FILE.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+EXPECTED = _load_expected()
+
+
+def _fixture_files() -> set[str]:
+    return {
+        path.relative_to(FIXTURES).as_posix()
+        for path in FIXTURES.rglob("*")
+        if path.is_file() and path.name not in NOT_FIXTURES
+    }
+
+
+def test_expected_entries_are_well_formed():
+    codes = set(all_rules())
+    for name, expected in EXPECTED.items():
+        assert isinstance(expected, list), f"{name}: expectation must be a list"
+        for entry in expected:
+            code, _, line = entry.partition("@")
+            assert code in codes, f"{name}: unknown rule code in {entry!r}"
+            assert line.isdigit() and int(line) >= 1, f"{name}: bad line in {entry!r}"
+
+
+def test_every_fixture_has_an_expectation():
+    files = _fixture_files()
+    missing = sorted(files - set(EXPECTED))
+    stale = sorted(set(EXPECTED) - files)
+    assert not missing, f"fixtures without an entry in expected.toml: {missing}"
+    assert not stale, f"entries in expected.toml without a fixture file: {stale}"
+
+
+def test_every_config_rule_is_covered():
+    covered = {entry.partition("@")[0] for expected in EXPECTED.values() for entry in expected}
+    config_rules = {code for code in all_rules() if code.startswith(("LL0", "LL1"))}
+    assert not config_rules - covered, f"rules no fixture triggers: {sorted(config_rules - covered)}"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture(name, capsys, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    path = FIXTURES / name
+    exit_code = main(["check", str(path), "--output-format", "json", "--select", SELECT])
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
+
+    assert [entry["path"] for entry in document["files"]] == [path.as_posix()], captured.err
+    diagnostics = document["files"][0]["diagnostics"]
+    got = Counter(f"{d['code']}@{d['line']}" for d in diagnostics)
+    expected = EXPECTED[name]
+    details = "\n".join(f"  {d['code']}@{d['line']}:{d['column']} {d['message']}" for d in diagnostics)
+    assert got == Counter(expected), f"{name}: expected {sorted(expected)}, got:\n{details}"
+
+    rules = all_rules()
+    any_error = any(rules[entry.partition("@")[0]].severity.value == "error" for entry in expected)
+    assert exit_code == (1 if any_error else 0), captured.err
