@@ -7,7 +7,8 @@ rewrites of the config, so that quirks (plain-suffix ``modules_to_save``, fan_in
 rewrite, the target-list condensation, ...) come out exactly as PEFT has them.
 
 Semantics follow PEFT 0.21; where a behaviour changed between 0.13 and 0.21 the code branches on the version
-(``_V(...)`` comparisons) and says which release changed it. This module must not import torch, transformers or
+(``self.version >= (0, x)`` comparisons) and says which release changed it. Options whose effect is not replayed
+(DoRA, layer replication, weight-tying adapters, trainable tokens) are reported as ``unmodelled_option`` warnings. This module must not import torch, transformers or
 peft: the linter runs where none of them is installed.
 """
 
@@ -127,6 +128,17 @@ _MOE_FUSED_TARGETS = {
     "qwen2_moe": {"gate_up_proj": ["gate_proj", "up_proj"]},
 }
 
+# LoraConfig fields and the release that introduced them: older releases reject them as unexpected keywords.
+_FIELD_SINCE = {
+    "exclude_modules": (0, 14),
+    "lora_bias": (0, 14),
+    "trainable_token_indices": (0, 15),
+    "target_parameters": (0, 17),
+    "ensure_weight_tying": (0, 18),
+}
+# Options that change targets, shapes or trainable parameters in ways the replay does not model.
+_UNMODELLED_OPTIONS = ("use_dora", "layer_replication", "ensure_weight_tying", "trainable_token_indices")
+
 # torch container classes that ModulesToSaveWrapper.check_module refuses.
 _CONTAINER_CLASSES = ("ModuleList", "ModuleDict", "ParameterList", "ParameterDict")
 _LINEAR_KINDS = ("linear", "conv1d_gpt")
@@ -184,7 +196,7 @@ class _PeftRaise(Exception):
 # ------------------------------------------------------------------------------------------------ version helpers
 
 
-def _V(version: str) -> tuple[int, int, int]:
+def _version_tuple(version: str) -> tuple[int, int, int]:
     numbers = [int(n) for n in re.findall(r"\d+", version.split("+")[0])[:3]]
     return tuple(numbers + [0] * (3 - len(numbers)))  # type: ignore[return-value]
 
@@ -250,10 +262,6 @@ class _Module:
 def _get_submodules(root: _Module, key: str) -> tuple[_Module, _Module, str]:
     parent = root.get_submodule(".".join(key.split(".")[:-1]))
     return parent, root.get_submodule(key), key.split(".")[-1]
-
-
-def _deepcopy(module: _Module) -> _Module:
-    return copy.deepcopy(module)
 
 
 def _set_trainable_all(module: _Module, trainable: bool) -> None:
@@ -333,6 +341,7 @@ class _Config:
 
     def __init__(self, lora: dict, version: tuple[int, int, int]):
         self.version = version
+        self.given = set(lora)
         self.r = lora.get("r", 8)
         self.lora_alpha = lora.get("lora_alpha", 8)
         self.lora_dropout = lora.get("lora_dropout", 0.0)
@@ -355,6 +364,13 @@ class _Config:
 
     def _post_init(self) -> None:
         """PeftConfig.__post_init__ + LoraConfig.__post_init__ validation (peft/tuners/lora/config.py)."""
+        for name, since in _FIELD_SINCE.items():
+            if name in self.given and self.version < since:
+                raise _PeftRaise(
+                    "TypeError",
+                    "unknown_field",
+                    f"LoraConfig.__init__() got an unexpected keyword argument '{name}'",
+                )
         if self.task_type is not None and self.task_type not in TASK_TYPES:
             raise _PeftRaise(
                 "ValueError",
@@ -538,6 +554,13 @@ class _Replay:
 
     def run(self) -> None:
         self.config = config = _Config(self.lora, self.version)
+        unmodelled = [option for option in _UNMODELLED_OPTIONS if self.lora.get(option)]
+        if unmodelled:
+            self.warn(
+                "unmodelled_option",
+                f"lora-lint does not replay {', '.join(unmodelled)}: targets and parameter counts may differ.",
+                keys=unmodelled,
+            )
         task_heads = _TASK_HEAD_MODULES.get(config.task_type)
         if task_heads and config.task_type in _HEADS_ADDED_BEFORE_TUNER:
             config.modules_to_save = (config.modules_to_save or []) + task_heads
@@ -564,7 +587,7 @@ class _Replay:
     def inject_adapter(self) -> None:
         config = self.config
         version = self.version
-        if version >= (0, 19) and _V(self.inventory.get("transformers_version") or "0") >= (5, 0):
+        if version >= (0, 19) and _version_tuple(self.inventory.get("transformers_version") or "0") >= (5, 0):
             self.convert_moe_config()
         if version >= (0, 18):
             self.check_tied_modules()
@@ -611,6 +634,14 @@ class _Replay:
 
         if version >= (0, 17) and config.target_parameters:
             self.inject_parameters()
+        if version < (0, 18):
+            tied_targets = [t for t in self.targets if t.split(".")[-1] in EMBEDDING_LAYER_NAMES]
+            if tied_targets and _modules_tied_to_input_embedding(self.inventory):
+                self.warn(
+                    "tied_embedding_adapted",
+                    f"Model with `tie_word_embeddings=True` and the {tied_targets=} are part of the adapter.",
+                    modules=tied_targets,
+                )
         self.check_injection_result(excluded, unmatched)
         self.mark_only_adapters_as_trainable()
         if version >= (0, 16) and config.modules_to_save is not None:
@@ -1048,7 +1079,7 @@ class _Replay:
                 "modules_to_save_invalid_type",
                 f"modules_to_save cannot be applied to modules of type {target.cls} ('{key}')",
             )
-        copy_ = _deepcopy(target)
+        copy_ = copy.deepcopy(target)
         _set_trainable_all(target, False)
         _set_trainable_all(copy_, True)
         wrapper = _Module("ModulesToSaveWrapper", role="mts")
@@ -1063,7 +1094,7 @@ class _Replay:
 
 def match(inventory: dict, lora: dict, peft_version: str) -> MatchResult:
     """Replay ``get_peft_model(model, LoraConfig(**lora))`` of PEFT ``peft_version`` on the inventoried model."""
-    replay = _Replay(inventory, lora, _V(peft_version))
+    replay = _Replay(inventory, lora, _version_tuple(peft_version))
     error = None
     try:
         replay.run()
@@ -1098,7 +1129,7 @@ def match(inventory: dict, lora: dict, peft_version: str) -> MatchResult:
 def default_target_modules(model_type: str, peft_version: str) -> list[str] | str | None:
     """PEFT's default ``target_modules`` for ``model_type`` (None: PEFT asks for explicit target_modules)."""
     entry = _DEFAULT_TARGET_MODULES.get(model_type)
-    return entry[0] if entry and _V(peft_version) >= entry[1] else None
+    return entry[0] if entry and _version_tuple(peft_version) >= entry[1] else None
 
 
 def modules_matched_by_entry(inventory: dict, entry: str) -> list[str]:
@@ -1113,7 +1144,7 @@ def modules_matched_by_entry(inventory: dict, entry: str) -> list[str]:
 def layer_index(module_name: str, layers_pattern, peft_version: str) -> Optional[int]:
     """The layer index PEFT reads from ``module_name`` for ``layers_to_transform`` (None: the module is never
     selected when layers_to_transform is set)."""
-    index = _layer_index_match(module_name, layers_pattern, _V(peft_version))
+    index = _layer_index_match(module_name, layers_pattern, _version_tuple(peft_version))
     return int(index) if index is not None else None
 
 

@@ -7,9 +7,11 @@ inside the functions that build; importing this module imports none of them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gzip
 import json
+from collections.abc import Iterator
 from typing import Any
 
 FORMAT_VERSION = 1
@@ -57,9 +59,7 @@ def build_inventory(
     import transformers
     from accelerate import init_empty_weights
 
-    verbosity = transformers.logging.get_verbosity()
-    transformers.logging.set_verbosity_error()  # transformers' notices about the config are not the linter's output
-    try:
+    with _quiet_transformers():
         hf_config, model_cls = _config_and_class(config, model_class, trust_remote_code, code_location, revision)
         try:
             with init_empty_weights():
@@ -72,22 +72,14 @@ def build_inventory(
                 f"transformers {transformers.__version__} could not build {model_cls.__name__} from this config: "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
-    finally:
-        transformers.logging.set_verbosity(verbosity)
     return _describe(model, hf_config)
 
 
 def concrete_class_name(config: dict, model_class: str) -> str:
     """The class transformers instantiates for `model_class` (an Auto class resolves through its mapping), for a
     model transformers supports natively. Raises InventoryBuildError otherwise."""
-    import transformers
-
-    verbosity = transformers.logging.get_verbosity()
-    transformers.logging.set_verbosity_error()
-    try:
+    with _quiet_transformers():
         return _config_and_class(config, model_class, False, None, None)[1].__name__
-    finally:
-        transformers.logging.set_verbosity(verbosity)
 
 
 def lora_kind(module: Any) -> str | None:
@@ -121,6 +113,19 @@ def load_inventory(data: bytes) -> dict:
     if not isinstance(inventory["modules"], list):
         raise InventoryFormatError("modules is not a list")
     return inventory
+
+
+@contextlib.contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """Silence transformers' notices about the config (legacy values it rewrites, ...): they are not lint output."""
+    import transformers
+
+    verbosity = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        transformers.logging.set_verbosity(verbosity)
 
 
 @functools.cache
@@ -198,8 +203,7 @@ def _native_model_class(hf_config: Any, model_class: str) -> type | None:
     # A model type with several classes for one Auto class: `from_config` picks the one the config's architectures
     # name, else the first.
     by_name = {cls.__name__: cls for cls in candidates}
-    chosen = next((by_name[arch] for arch in (hf_config.architectures or []) if arch in by_name), candidates[0])
-    return chosen
+    return next((by_name[arch] for arch in (hf_config.architectures or []) if arch in by_name), candidates[0])
 
 
 def _remote_code_reference(config: dict, model_class: str) -> str | None:
@@ -249,7 +253,7 @@ def _describe(model: Any, hf_config: Any) -> dict:
     modules = []
     layer_containers = []
     for name, module in model.named_modules():
-        if output_embedding is not None and module is output_embedding and output_embedding_name is None:
+        if output_embedding is not None and module is output_embedding:  # named_modules yields a module once
             output_embedding_name = name
         modules.append(_describe_module(name, module))
         if isinstance(module, torch.nn.ModuleList) and len(module) > 0:

@@ -137,17 +137,17 @@ def get_inventory(
     entry = resolved.catalog_entry
 
     shipped_path = entry.inventory_path(model_class) if entry is not None else None
-    if shipped_path is not None:
-        shipped = load_inventory(shipped_path.read_bytes())
+    shipped = load_inventory(shipped_path.read_bytes()) if shipped_path is not None else None
+    if shipped is not None:
         if shipped["transformers_version"] == installed:
             return InventoryResult(shipped, "catalog")
         if missing:
             return InventoryResult(shipped, "catalog", notes=[
-                f"module names are those of transformers {shipped['transformers_version']}, which built the "
-                f"catalogue; {', '.join(missing)} not installed here to check against your version"
+                f"module names reflect transformers {shipped['transformers_version']}, which built the catalogue: "
+                f"{', '.join(missing)} not installed here to rebuild them"
             ])
     catalogue_version = inventories_transformers_version()
-    if entry is not None and shipped_path is None and (missing or installed == catalogue_version):
+    if entry is not None and shipped is None and (missing or installed == catalogue_version):
         # What the catalogue's build found is what building here would find: answer without importing transformers.
         return InventoryResult(None, None, failure=(
             f"transformers {catalogue_version} has no {model_class} for model_type {entry.model_type!r}"
@@ -171,6 +171,11 @@ def get_inventory(
             return InventoryResult(cached.inventory, "cache" if cached.hit else "built", notes)
         return InventoryResult(build(), "built")
     except InventoryBuildError as exc:
+        if shipped is not None:  # a catalogued model keeps its checks even when this transformers cannot build it
+            return InventoryResult(shipped, "catalog", notes=[
+                f"module names reflect transformers {shipped['transformers_version']}, which built the catalogue: "
+                f"building with transformers {installed} failed ({exc})"
+            ])
         return InventoryResult(None, None, failure=str(exc))
 
 

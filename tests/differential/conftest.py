@@ -51,6 +51,7 @@ ARCHITECTURES = {
 
 CASES_RUN: collections.Counter = collections.Counter()
 SECONDS: collections.Counter = collections.Counter()
+OUTCOMES: collections.Counter = collections.Counter()  # PEFT's exception type (or "no error") and warning kinds
 
 
 def shrunk_config(config_name: str) -> dict:
@@ -147,6 +148,8 @@ def run_peft(config_name: str, model_class: str, lora: dict) -> dict:
             rank[key], alpha[key] = module.r["default"], module.lora_alpha["default"]
         observed["rank"], observed["alpha"] = rank, alpha
         observed["trainable_parameters"] = peft_model.get_nb_trainable_parameters()[0]
+    OUTCOMES[observed["error"][0] if observed["error"] else "no error"] += 1
+    OUTCOMES.update(f"warning {kind}" for kind in set(observed["warnings"]))
     CASES_RUN[f"{config_name} {model_class}"] += 1
     SECONDS[f"{config_name} {model_class}"] += time.perf_counter() - started
     return observed
@@ -159,6 +162,8 @@ def pytest_terminal_summary(terminalreporter):
     for key in sorted(CASES_RUN):
         terminalreporter.write_line(f"{CASES_RUN[key]:6d} cases  {SECONDS[key]:7.1f}s  {key}")
     terminalreporter.write_line(f"{sum(CASES_RUN.values()):6d} cases in total")
+    for outcome, count in OUTCOMES.most_common():
+        terminalreporter.write_line(f"{count:6d} {outcome}")
 
 
 @pytest.fixture(scope="session")

@@ -324,6 +324,17 @@ def test_catalogued_model_is_rebuilt_for_another_transformers_version(monkeypatc
     assert first.inventory["total_parameters"] == 124_439_808
 
 
+def test_catalogued_model_falls_back_to_shipped_when_rebuilding_fails(monkeypatch, tmp_path):
+    def failing_build(*args, **kwargs):
+        raise resolve.InventoryBuildError("no such class in this version")
+
+    monkeypatch.setattr(resolve, "_installed_version", lambda package: "4.99.0")
+    monkeypatch.setattr(resolve, "build_inventory", failing_build)
+    result = get_inventory(resolve_model("gpt2"), "AutoModelForCausalLM", cache_dir=tmp_path)
+    assert result.source == "catalog" and result.inventory["class"] == "GPT2LMHeadModel"
+    assert "transformers 4.99.0 failed (no such class in this version)" in result.notes[0]
+
+
 def write_config(directory: Path) -> Path:
     (directory / "config.json").write_text(json.dumps(TINY_GPT2))
     return directory

@@ -1,0 +1,24 @@
+from lora_lint.rules import Finding, rule
+
+CATEGORIES = (
+    ("vision tower", lambda name: "vision" in name or "visual" in name),
+    ("MoE router", lambda name: name.endswith((".gate", ".router"))),
+    ("classification head", lambda name: name.split(".", 1)[0] in ("classifier", "score", "qa_outputs",
+                                                                    "classification_head")),
+)
+
+
+@rule("LL314")
+def check(ctx):
+    target = ctx.config.settings.get("target_modules")
+    value = ctx.config.value("target_modules")
+    result = ctx.model.match
+    if not isinstance(value, str) or value.lower() != "all-linear" or result is None:
+        return
+    for category, belongs in CATEGORIES:
+        hits = [name for name in result.targets if belongs(name)]
+        if hits:
+            yield Finding(target.value_node if target else ctx.config.section,
+                          f"`all-linear` puts LoRA on {len(hits)} {category} module(s) of "
+                          f"{len(result.targets)} (e.g. {hits[0]})",
+                          "list target_modules explicitly, or add them to exclude_modules, if that is not meant")
