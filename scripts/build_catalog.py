@@ -42,7 +42,7 @@ TASK_AUTO_CLASSES = (
     "AutoModelForQuestionAnswering",
 )
 
-# A manifest table row: | id | aliases | model_type | architectures[0] | count (class) | expected | verified | fidelity | source |
+# The count cell of a manifest row (| id | aliases | model_type | architectures[0] | count (class) | expected | ... |).
 _COUNT_CELL = re.compile(r"^(?P<count>[\d,]+) \((?P<cls>\w+)\)$")
 
 

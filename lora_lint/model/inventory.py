@@ -183,7 +183,9 @@ def _config_from_dict(config_cls: type, config: dict) -> Any:
     try:
         return config_cls.from_dict(config)
     except Exception as exc:  # invalid values in a user's config.json
-        raise InventoryBuildError(f"{config_cls.__name__} rejects this config.json: {type(exc).__name__}: {exc}") from exc
+        raise InventoryBuildError(
+            f"{config_cls.__name__} rejects this config.json: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def _native_model_class(hf_config: Any, model_class: str) -> type | None:
@@ -226,7 +228,9 @@ def _remote_config_and_class(
     from transformers.models.auto.configuration_auto import CONFIG_MAPPING
 
     if code_location is None:
-        raise InventoryBuildError("the model needs its own code, but there is no directory or repository to load it from")
+        raise InventoryBuildError(
+            "the model needs its own code, but there is no directory or repository to load it from"
+        )
     config_reference = (config.get("auto_map") or {}).get("AutoConfig")
     if not native_config and not isinstance(config_reference, str):
         raise InventoryBuildError("the model needs its own code, but its auto_map names no AutoConfig")

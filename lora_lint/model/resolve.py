@@ -86,7 +86,8 @@ def resolve_model(
     else:
         entry = lookup(reference)
         if entry is not None:
-            result.model_id, result.source, result.config, result.catalog_entry = entry.id, "catalog", entry.config(), entry
+            result.model_id, result.source, result.config, result.catalog_entry = (
+                entry.id, "catalog", entry.config(), entry)
             return result
         result.tried.append(f"catalogue: no entry {reference!r}")
 

@@ -100,7 +100,7 @@ _IGNORED_WARNINGS = (r"`is_gradient_checkpointing` is deprecated",)
 
 def _normalize(name: str) -> str:
     """A module path in the PEFT model -> the key PEFT matched (wrapper internals and the PeftModel prefix gone)."""
-    name = re.sub(r"\.modules_to_save\.default(?=\.|$)", "", name)
+    name = re.sub(r"\.(modules_to_save\.default|original_module)(?=\.|$)", "", name)
     return name.removeprefix("base_model.model.")
 
 

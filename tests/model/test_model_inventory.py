@@ -280,7 +280,8 @@ def test_stored_format_round_trips_and_rejects_damage():
 
 
 def test_importing_the_inventory_module_imports_no_torch():
-    code = "import sys, lora_lint.model.inventory; print(sorted({'torch', 'transformers', 'accelerate'} & set(sys.modules)))"
+    code = ("import sys, lora_lint.model.inventory\n"
+            "print(sorted({'torch', 'transformers', 'accelerate'} & set(sys.modules)))")
     result = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(REPO)},
                             capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == "[]"
