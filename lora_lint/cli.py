@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -47,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--no-cache", action="store_true", help="build model inventories without the on-disk cache")
     check.add_argument("--trust-remote-code", action="store_true",
                        help="allow running a model repository's own code to build its skeleton (never from a config)")
+    check.add_argument("--peft-dry-run", action="store_true",
+                       help="also build the adapter with the installed PEFT on the meta skeleton and report what it "
+                            "says (needs lora-lint[model])")
     check.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when errors are found")
     check.add_argument("--show-settings", action="store_true", help="print the settings that apply and exit")
@@ -82,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_CLEAN
+    except _internal_errors() as exc:
+        print(f"lora-lint: internal error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except Exception as exc:  # the last line of defence: a bug must not look like a lint result
         print(f"lora-lint: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -89,6 +96,12 @@ def main(argv: list[str] | None = None) -> int:
 
 class _UsageError(Exception):
     pass
+
+
+def _internal_errors() -> tuple[type[Exception], ...]:
+    from lora_lint.rules.peft_dry_run import PeftDisagreement
+
+    return (PeftDisagreement,)
 
 
 def _explain(name: str) -> int:
@@ -151,11 +164,16 @@ def _check(args: argparse.Namespace) -> int:
     except UnknownRuleError as exc:
         raise _UsageError(str(exc)) from None
 
+    found_in: dict[Path, Settings] = {}  # one lookup per directory and run
+
     def settings_for(path: Path) -> Settings:
-        try:
-            found = settings_for_directory((path if path.is_dir() else path.parent).resolve())
-        except SettingsError as exc:
-            raise _UsageError(str(exc)) from None
+        directory = (path if path.is_dir() else path.parent).resolve()
+        if directory not in found_in:
+            try:
+                found_in[directory] = settings_for_directory(directory)
+            except SettingsError as exc:
+                raise _UsageError(str(exc)) from None
+        found = found_in[directory]
         return dataclasses.replace(
             found,
             select=select if select is not None else found.select,
@@ -174,7 +192,9 @@ def _check(args: argparse.Namespace) -> int:
             raise _UsageError(f"--peft-version: `{args.peft_version}` is not a version number") from None
     options = LintOptions(dialect=args.dialect, peft_version=args.peft_version, model=args.model,
                           offline=args.offline, trust_remote_code=args.trust_remote_code,
-                          cache_dir=args.cache_dir, use_cache=not args.no_cache)
+                          cache_dir=args.cache_dir, use_cache=not args.no_cache, peft_dry_run=args.peft_dry_run)
+    if args.peft_dry_run and importlib.util.find_spec("peft") is None:
+        raise _UsageError("--peft-dry-run needs PEFT and torch: pip install 'lora-lint[model]'")
     reports = []
     for path, explicit in _discover(args.paths, settings_for, args.force_exclude):
         report = lint_file(path, settings_for(path), options, explicit and not args.skip_non_lora)

@@ -27,6 +27,7 @@ class LintOptions:
     trust_remote_code: bool = False
     cache_dir: Path | None = None
     use_cache: bool = True
+    peft_dry_run: bool = False  # also build the adapter with the real PEFT and compare
 
 
 @dataclass

@@ -546,6 +546,7 @@ class _Replay:
         self.alpha: dict[str, float] = {}
         self.warnings: list[PeftWarningInfo] = []
         self.config: Optional[_Config] = None
+        self.peft_model: Optional[_Module] = None  # set once the tuner is built
 
     def warn(self, kind: str, message: str, modules=(), keys=()) -> None:
         self.warnings.append(PeftWarningInfo(kind, message, list(modules), list(keys)))
@@ -600,17 +601,10 @@ class _Replay:
         ):
             # PEFT condenses long target lists to suffixes. Full-name entries then turn into suffixes, which
             # (unlike exact names) are filtered by layers_to_transform.
-            if version >= (0, 14):
-                suffixes = tuple("." + suffix for suffix in config.target_modules)
-                names_no_target = [
-                    name for name in key_list if name not in config.target_modules and not name.endswith(suffixes)
-                ]
-            else:
-                names_no_target = [
-                    name
-                    for name in key_list
-                    if not any(name == s or name.endswith("." + s) for s in config.target_modules)
-                ]
+            suffixes = tuple("." + suffix for suffix in config.target_modules)
+            names_no_target = [
+                name for name in key_list if name not in config.target_modules and not name.endswith(suffixes)
+            ]
             condensed = _find_minimal_target_modules(config.target_modules, names_no_target)
             if len(condensed) < len(config.target_modules):
                 config.target_modules = condensed
@@ -1086,7 +1080,9 @@ class _Replay:
         wrapper.children["original_module"] = target
         wrapper.children["modules_to_save"] = _module_dict({ADAPTER_NAME: copy_})
         parent.children[atoms[-1]] = wrapper
-        self.wrapped.append(key[len(report_prefix) :] if report_prefix and key.startswith(report_prefix) else key)
+        # Report the wrapped module under its model name, whatever wrapper it was reached through.
+        name = re.sub(r"\.(modules_to_save\.default|original_module)(?=\.|$)", "", key)
+        self.wrapped.append(name.removeprefix(report_prefix))
 
 
 # ----------------------------------------------------------------------------------------------------- public API
@@ -1103,7 +1099,7 @@ def match(inventory: dict, lora: dict, peft_version: str) -> MatchResult:
     except re.error as raised:
         # An invalid regex in target_modules, exclude_modules, modules_to_save, layers_pattern or a pattern key.
         error = PeftErrorInfo("error", "invalid_regex", f"{raised} (pattern {raised.pattern!r})")
-    root = getattr(replay, "peft_model", replay.root)
+    root = replay.peft_model or replay.root
     config = replay.config
     return MatchResult(
         targets=sorted(replay.targets),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from lora_lint.diagnostics import Severity
@@ -184,7 +183,6 @@ def _table_in(path: Path) -> dict | None:
     return data
 
 
-@lru_cache(maxsize=None)
 def settings_for_directory(directory: Path) -> Settings:
     for folder in (directory, *directory.parents):
         for name in SETTINGS_FILES:

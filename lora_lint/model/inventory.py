@@ -56,6 +56,20 @@ def build_inventory(
     and describe it. `code_location` (a directory or repo id) and `revision` only matter for a model that needs its
     own code, which is loaded only when `trust_remote_code` is True. Raises InventoryBuildError (NeedsRemoteCode when
     the model's code would have to run)."""
+    model = build_skeleton(config, model_class, trust_remote_code=trust_remote_code, code_location=code_location,
+                           revision=revision)
+    return _describe(model, model.config)
+
+
+def build_skeleton(
+    config: dict,
+    model_class: str,
+    *,
+    trust_remote_code: bool = False,
+    code_location: str | None = None,
+    revision: str | None = None,
+) -> Any:
+    """The model itself, on the meta device with its tied weights tied (see build_inventory)."""
     import transformers
     from accelerate import init_empty_weights
 
@@ -72,7 +86,7 @@ def build_inventory(
                 f"transformers {transformers.__version__} could not build {model_cls.__name__} from this config: "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
-    return _describe(model, hf_config)
+    return model
 
 
 def concrete_class_name(config: dict, model_class: str) -> str:

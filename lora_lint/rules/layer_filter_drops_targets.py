@@ -1,4 +1,4 @@
-from lora_lint.matcher import layer_index, modules_matched_by_entry
+from lora_lint.matcher import containers_named_by, layer_index, modules_matched_by_entry
 from lora_lint.rules import Finding, rule
 
 
@@ -11,6 +11,8 @@ def check(ctx):
     pattern = ctx.config.value("layers_pattern")
     version = str(ctx.peft.version)
     inventory = ctx.model.inventory
+    if pattern and not containers_named_by(inventory, pattern):
+        return  # a layers_pattern naming no container drops everything; layers-pattern-mismatch says so
     for item in target.value_node.items:
         if not isinstance(item.value, str):
             continue

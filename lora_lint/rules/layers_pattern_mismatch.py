@@ -13,6 +13,9 @@ def check(ctx):
     containers = ctx.model.inventory["layer_containers"]
     names = sorted({c["path"].rsplit(".", 1)[-1] for c in ctx.model.top_level_stacks()})
     patterns = setting.value if isinstance(setting.value, list) else [setting.value]
+    result = ctx.model.match
+    consequence = ("no layer matches, so no module gets LoRA and PEFT raises ValueError"
+                   if result is not None and result.error else "no layer matches it")
     for pattern in patterns:
         if not isinstance(pattern, str):
             continue
@@ -21,10 +24,11 @@ def check(ctx):
         if _REGEX_SYNTAX.search(pattern):
             yield Finding(setting.value_node,
                           f"`layers_pattern: {pattern}` is written as a regex over full module names, but PEFT "
-                          "expects the name of the layer container (the ModuleList holding the layers)",
+                          f"expects the name of the layer container (the ModuleList holding the layers): "
+                          f"{consequence}",
                           f"for this model write `layers_pattern: {names[0]}`" if names else None)
         else:
             yield Finding(setting.value_node,
                           f"`layers_pattern: {pattern}` names no layer container of "
-                          f"{ctx.model.resolved.model_id}, so no module gets LoRA",
+                          f"{ctx.model.resolved.model_id}: {consequence}",
                           f"its layer containers are: {', '.join(names)}" if names else None)
