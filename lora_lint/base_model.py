@@ -6,6 +6,7 @@ a skeleton must be built. A config never turns on trust_remote_code: only the co
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -116,8 +117,6 @@ def attach_model(context: LintContext, settings_model: str | None) -> None:
 
 def _match(context: LintContext, inventory: dict) -> Any:
     """Replay PEFT on the inventory, unless a value has the wrong type (LL102 reports that; PEFT would crash)."""
-    from lora_lint.matcher import match
-
     kwargs = lora_kwargs(context.config)
     for key, value in kwargs.items():
         expected = FIELD_TYPES.get(key)
@@ -125,4 +124,19 @@ def _match(context: LintContext, inventory: dict) -> Any:
             return None
         if not context.peft.field_available(key):
             return None
-    return match(inventory, kwargs, str(context.peft.version))
+    return _cached_match(inventory, json.dumps(kwargs, sort_keys=True, default=str), str(context.peft.version))
+
+
+_MATCHES: dict[tuple[int, str, str], Any] = {}
+
+
+def _cached_match(inventory: dict, kwargs_json: str, peft_version: str) -> Any:
+    """One replay per (model, LoRA settings, PEFT version) and process: config repositories repeat LoRA sections
+    across many files (sweeps over learning rates, datasets). Inventories are cached per process, so their id is
+    stable while they are alive; the result is shared read-only."""
+    from lora_lint.matcher import match
+
+    key = (id(inventory), kwargs_json, peft_version)
+    if key not in _MATCHES:
+        _MATCHES[key] = (inventory, match(inventory, json.loads(kwargs_json), peft_version))
+    return _MATCHES[key][1]

@@ -227,15 +227,19 @@ class _Module:
         self.r: Optional[int] = None
         self.alpha: Optional[float] = None
 
-    def named_modules(self, prefix: str = "", remove_duplicate: bool = True, _seen: Optional[set] = None):
-        seen = set() if _seen is None else _seen
-        if remove_duplicate:
-            if id(self) in seen:
-                return
-            seen.add(id(self))
-        yield prefix, self
-        for name, child in self.children.items():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name, remove_duplicate, seen)
+    def named_modules(self, prefix: str = "", remove_duplicate: bool = True):
+        """torch's pre-order walk, iterative: recursive generators cost O(depth) per module on deep trees."""
+        seen: set[int] = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if remove_duplicate:
+                if id(module) in seen:
+                    continue
+                seen.add(id(module))
+            yield name, module
+            stack.extend(reversed([(f"{name}.{child_name}" if name else child_name, child)
+                                   for child_name, child in module.children.items()]))
 
     def unique_params(self):
         seen: dict[int, _Param] = {}

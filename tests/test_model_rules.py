@@ -1,5 +1,7 @@
 """Model-aware rules and the model stage, as a user sees them."""
 
+import dataclasses
+
 import pytest
 
 from lora_lint import base_model
@@ -103,8 +105,7 @@ def test_peft_dry_run_disagreement_is_an_internal_error(lint, write, monkeypatch
 
     def wrong(context, inventory):
         result = real(context, inventory)
-        result.targets = result.targets[:-1]
-        return result
+        return dataclasses.replace(result, targets=result.targets[:-1])
 
     monkeypatch.setattr(base_model, "_match", wrong)
     content = "r: 4\ntarget_modules: [c_attn]\nfan_in_fan_out: true\nbase_model_name_or_path: gpt2\n"

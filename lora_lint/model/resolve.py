@@ -138,7 +138,7 @@ def get_inventory(
     entry = resolved.catalog_entry
 
     shipped_path = entry.inventory_path(model_class) if entry is not None else None
-    shipped = load_inventory(shipped_path.read_bytes()) if shipped_path is not None else None
+    shipped = _shipped_inventory(shipped_path) if shipped_path is not None else None
     if shipped is not None:
         if shipped["transformers_version"] == installed:
             return InventoryResult(shipped, "catalog")
@@ -286,10 +286,18 @@ def _env_true(name: str) -> bool:
     return os.environ.get(name, "").upper() in ("1", "ON", "YES", "TRUE")
 
 
-def _missing_build_requirements() -> list[str]:
-    return [package for package in _BUILD_REQUIREMENTS if importlib.util.find_spec(package) is None]
+@functools.lru_cache(maxsize=1)
+def _missing_build_requirements() -> tuple[str, ...]:
+    return tuple(package for package in _BUILD_REQUIREMENTS if importlib.util.find_spec(package) is None)
 
 
+@functools.lru_cache(maxsize=None)
+def _shipped_inventory(path: Path) -> dict:
+    """A catalogue inventory, read once per process: a run over many configs of one model reads it once."""
+    return load_inventory(path.read_bytes())
+
+
+@functools.lru_cache(maxsize=None)
 def _installed_version(package: str) -> str | None:
     try:
         return importlib.metadata.version(package)
