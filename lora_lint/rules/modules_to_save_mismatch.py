@@ -2,6 +2,9 @@ from lora_lint.rules import Finding, rule
 from lora_lint.suggest import closest
 
 LARGE = 10_000_000
+# Names PEFT adds to modules_to_save by itself for these task types; saved adapter configs list them all.
+TASK_HEAD_NAMES = {"SEQ_CLS": ("classifier", "score"), "TOKEN_CLS": ("classifier", "score"),
+                   "QUESTION_ANS": ("qa_outputs",)}
 
 
 @rule("LL306")
@@ -12,16 +15,19 @@ def check(ctx):
     modules = {m["name"]: m for m in ctx.model.inventory["modules"]}
     targets = ctx.config.value("target_modules")
     listed_targets = set(targets) if isinstance(targets, list) else set()
+    automatic = TASK_HEAD_NAMES.get(ctx.config.value("task_type"), ())
     for item in setting.value_node.items:
         if not isinstance(item.value, str):
             continue
         wrapped = [name for name in modules if name and name.endswith(item.value)]
-        if not wrapped:
+        if not wrapped and item.value not in automatic:
             leaves = sorted({name.rsplit(".", 1)[-1] for name in modules if name})
             hint = closest(item.value, leaves)
             yield Finding(item, f"`{item.value}` in `modules_to_save` matches no module; PEFT ignores it silently, "
                                 "so nothing extra is trained or saved",
                           f"did you mean `{hint}`?" if hint else None)
+            continue
+        if not wrapped:
             continue
         exact = [name for name in wrapped if name == item.value or name.endswith("." + item.value)]
         extra = sorted(set(wrapped) - set(exact))

@@ -48,6 +48,9 @@ def run_peft(ctx) -> dict:
                            code_location=resolved.model_id, revision=resolved.revision)
     kwargs = copy.deepcopy(lora_kwargs(ctx.config))
     kwargs["init_lora_weights"] = True  # other initialisations compute on weights, which a meta skeleton has not
+    # A skeleton built from a config has no name; give it the one the trainer's model would carry, or PEFT warns
+    # that base_model_name_or_path was renamed.
+    model.name_or_path = kwargs.get("base_model_name_or_path") or resolved.reference
     error = None
     targets, wrapped = set(), set()
     with warnings.catch_warnings(record=True) as caught:

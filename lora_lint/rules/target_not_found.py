@@ -28,13 +28,19 @@ def check(ctx):
         return
     wrappable_leaves = sorted({m["name"].rsplit(".", 1)[-1] for m in inventory["modules"]
                                if m["lora_kind"] and m["name"]})
-    error = ctx.model.match.error if ctx.model.match else None
-    nothing = error is not None and error.kind == "target_modules_not_found"
+    result = ctx.model.match
+    error = result.error if result else None
+    # PEFT rewrites transformers-4 MoE expert targets (w1, gate_proj, ...) into target_parameters of the fused experts.
+    rewritten = set()
+    if result is not None and result.effective_target_parameters and isinstance(result.effective_target_modules,
+                                                                                  list):
+        rewritten = {entry for entry in target.value if entry not in result.effective_target_modules}
+    nothing = error is not None and error.kind in ("target_modules_not_found", "no_modules_targeted")
     model_type = inventory["model_type"]
     for item in target.value_node.items:
         if not isinstance(item.value, str) or item.value.lower() == "all-linear":
             continue
-        if modules_matched_by_entry(inventory, item.value):
+        if item.value in rewritten or modules_matched_by_entry(inventory, item.value):
             continue
         hint = CROSS_ARCHITECTURE.get(item.value, {}).get(model_type)
         if hint is None:
