@@ -36,6 +36,19 @@ class ModelContext:
         return [c for c in containers
                 if not any(c["path"].startswith(other["path"] + ".") for other in containers)]
 
+    def stacks_indexed_by(self, layers_pattern: Any, peft_version: str) -> list[str]:
+        """The top-level stacks in which PEFT reads a layer index from module names under this layers_pattern
+        (None: PEFT's default, the first numbered segment). Empty when the pattern selects no layer at all."""
+        from lora_lint.matcher import layer_index
+
+        stacks = []
+        for stack in self.top_level_stacks():
+            prefix = stack["path"] + "."
+            if any(m["name"].startswith(prefix) and layer_index(m["name"], layers_pattern, peft_version) is not None
+                   for m in self.inventory["modules"]):
+                stacks.append(stack["path"])
+        return stacks
+
     def summary(self) -> dict:
         return {
             "id": self.resolved.model_id,

@@ -29,6 +29,7 @@ __all__ = [
     "layer_index",
     "containers_named_by",
     "default_target_modules",
+    "pattern_key_for",
 ]
 
 ADAPTER_NAME = "default"
@@ -1156,3 +1157,10 @@ def containers_named_by(inventory: dict, layers_pattern) -> list[str]:
         for container in inventory.get("layer_containers") or []
         if any(re.fullmatch(pattern, container["path"].rpartition(".")[2]) for pattern in patterns)
     ]
+
+
+def pattern_key_for(pattern_keys, module_name: str, peft_version: str) -> Optional[str]:
+    """The ``rank_pattern`` / ``alpha_pattern`` key PEFT applies to ``module_name`` (the first matching one), or
+    None when no key matches."""
+    key = _get_pattern_key(list(pattern_keys), module_name, _version_tuple(peft_version))
+    return key if key in pattern_keys else None

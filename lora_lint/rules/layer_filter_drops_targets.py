@@ -1,4 +1,4 @@
-from lora_lint.matcher import containers_named_by, layer_index, modules_matched_by_entry
+from lora_lint.matcher import layer_index, modules_matched_by_entry
 from lora_lint.rules import Finding, rule
 
 
@@ -11,7 +11,7 @@ def check(ctx):
     pattern = ctx.config.value("layers_pattern")
     version = str(ctx.peft.version)
     inventory = ctx.model.inventory
-    if pattern and not containers_named_by(inventory, pattern):
+    if pattern and not ctx.model.stacks_indexed_by(pattern, version):
         return  # a layers_pattern naming no container drops everything; layers-pattern-mismatch says so
     for item in target.value_node.items:
         if not isinstance(item.value, str):
@@ -24,8 +24,3 @@ def check(ctx):
             yield Finding(item, f"`{item.value}` ({', '.join(dropped[:2])}) sits outside the numbered layers, so "
                                 "the `layers_to_transform` filter drops it and it gets no LoRA, without a warning",
                           "give its full module name to keep it, or train it through modules_to_save")
-    stacks = ctx.model.top_level_stacks()
-    if len(stacks) > 1:
-        described = ", ".join(f"{s['path']} ({s['length']})" for s in stacks)
-        yield Finding(layers.value_node, f"one `layers_to_transform` list applies to every stack of this model: "
-                                         f"{described}", "add `layers_pattern` to pick one stack by name")

@@ -10,7 +10,6 @@ def check(ctx):
     setting = ctx.config.settings.get("layers_pattern")
     if setting is None or setting.value is None:
         return
-    containers = ctx.model.inventory["layer_containers"]
     names = sorted({c["path"].rsplit(".", 1)[-1] for c in ctx.model.top_level_stacks()})
     patterns = setting.value if isinstance(setting.value, list) else [setting.value]
     result = ctx.model.match
@@ -19,7 +18,7 @@ def check(ctx):
     for pattern in patterns:
         if not isinstance(pattern, str):
             continue
-        if any(c["path"].rsplit(".", 1)[-1] == pattern for c in containers):
+        if ctx.model.stacks_indexed_by(pattern, str(ctx.peft.version)):
             continue
         if _REGEX_SYNTAX.search(pattern):
             yield Finding(setting.value_node,

@@ -1,4 +1,4 @@
-from lora_lint.matcher import containers_named_by, modules_matched_by_entry
+from lora_lint.matcher import modules_matched_by_entry
 from lora_lint.rules import Finding, rule
 
 # Errors another rule already explains at a more precise place.
@@ -51,7 +51,7 @@ def _nothing_targeted_is_explained(ctx) -> bool:
     if isinstance(targets, str) and targets.lower() != "all-linear":
         return True  # a regex or bare string that matches nothing
     pattern = ctx.config.value("layers_pattern")
-    if pattern and not containers_named_by(inventory, pattern):
+    if pattern and not ctx.model.stacks_indexed_by(pattern, str(ctx.peft.version)):
         return True
     layers = ctx.config.value("layers_to_transform")
     depth = max((stack["length"] for stack in ctx.model.top_level_stacks()), default=0)
