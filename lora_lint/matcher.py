@@ -27,8 +27,6 @@ __all__ = [
     "match",
     "modules_matched_by_entry",
     "layer_index",
-    "containers_named_by",
-    "default_target_modules",
     "pattern_key_for",
 ]
 
@@ -1127,12 +1125,6 @@ def match(inventory: dict, lora: dict, peft_version: str) -> MatchResult:
     )
 
 
-def default_target_modules(model_type: str, peft_version: str) -> list[str] | str | None:
-    """PEFT's default ``target_modules`` for ``model_type`` (None: PEFT asks for explicit target_modules)."""
-    entry = _DEFAULT_TARGET_MODULES.get(model_type)
-    return entry[0] if entry and _version_tuple(peft_version) >= entry[1] else None
-
-
 def modules_matched_by_entry(inventory: dict, entry: str) -> list[str]:
     """Module names a single ``target_modules`` list entry selects (exact full name or dotted suffix)."""
     return [
@@ -1147,16 +1139,6 @@ def layer_index(module_name: str, layers_pattern, peft_version: str) -> Optional
     selected when layers_to_transform is set)."""
     index = _layer_index_match(module_name, layers_pattern, _version_tuple(peft_version))
     return int(index) if index is not None else None
-
-
-def containers_named_by(inventory: dict, layers_pattern) -> list[str]:
-    """Paths of the inventory's layer containers whose last segment a ``layers_pattern`` names."""
-    patterns = [layers_pattern] if isinstance(layers_pattern, str) else list(layers_pattern or [])
-    return [
-        container["path"]
-        for container in inventory.get("layer_containers") or []
-        if any(re.fullmatch(pattern, container["path"].rpartition(".")[2]) for pattern in patterns)
-    ]
 
 
 def pattern_key_for(pattern_keys, module_name: str, peft_version: str) -> Optional[str]:
