@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from lora_lint.peft_schema import FIELD_TYPES, matches_type
 from lora_lint.source import Node
 
 
@@ -40,10 +41,13 @@ class LoraConfigView:
         return key in self.settings
 
     def value(self, key: str) -> Any:
-        """The value LoraConfig receives: as written, else the dialect's default, else None."""
-        if key in self.settings:
-            return self.settings[key].value
-        return self.defaults.get(key)
+        """The value LoraConfig receives: as written, else the dialect's default, else None. A value of the wrong
+        type reads as None here: invalid-type reports it, and other rules reason only about well-typed values."""
+        value = self.settings[key].value if key in self.settings else self.defaults.get(key)
+        expected = FIELD_TYPES.get(key)
+        if expected is not None and not any(matches_type(value, t) for t in expected):
+            return None
+        return value
 
 
 def mapping_settings(section: Node) -> dict[str, Setting]:
