@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from packaging.version import Version
+
+from lora_lint.versions import installed_version
 
 DATA = Path(__file__).parent / "data" / "peft_lora_fields.json"
 
@@ -153,10 +154,8 @@ def _history(table: dict[str, dict]) -> dict[str, FieldHistory]:
 
 
 def installed_peft_version() -> Version | None:
-    try:
-        return Version(metadata.version("peft"))
-    except metadata.PackageNotFoundError:
-        return None
+    version = installed_version("peft")
+    return Version(version) if version else None
 
 
 @lru_cache(maxsize=None)

@@ -8,7 +8,6 @@ that cannot be read is rebuilt, with a note instead of a crash.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -37,6 +36,8 @@ def cache_key(config: dict, model_class: str, transformers_version: str) -> str:
         [config, model_class, transformers_version, lora_lint.__version__],
         sort_keys=True, separators=(",", ":"), ensure_ascii=True,
     )
+    import hashlib  # only on the cache path: the catalogue path needs no key
+
     return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 

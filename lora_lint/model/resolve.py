@@ -9,7 +9,6 @@ transformers and accelerate only to build an inventory.
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import importlib.util
 import json
 import os
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lora_lint.model.cache import get_or_build
+from lora_lint.versions import installed_version
 from lora_lint.model.catalog import CatalogEntry, inventories_transformers_version, lookup
 from lora_lint.model.inventory import InventoryBuildError, build_inventory, load_inventory
 
@@ -133,7 +133,7 @@ def get_inventory(
     "needs trust_remote_code" unless `trust_remote_code` is True."""
     if resolved.config is None:
         return InventoryResult(None, None, failure=f"model {resolved.reference!r} was not resolved")
-    installed = _installed_version("transformers")
+    installed = installed_version("transformers")
     missing = _missing_build_requirements()
     entry = resolved.catalog_entry
 
@@ -297,9 +297,3 @@ def _shipped_inventory(path: Path) -> dict:
     return load_inventory(path.read_bytes())
 
 
-@functools.lru_cache(maxsize=None)
-def _installed_version(package: str) -> str | None:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return None

@@ -108,7 +108,7 @@ def test_catalogue_and_resolve_import_without_torch_or_transformers():
         "import json, sys, time\n"
         "started = time.perf_counter()\n"
         "from lora_lint.model import catalog, resolve\n"
-        "resolve._installed_version = lambda package: catalog.inventories_transformers_version()\n"
+        "resolve.installed_version = lambda package: catalog.inventories_transformers_version()\n"
         "entry = catalog.lookup('gpt2')\n"
         "resolved = resolve.resolve_model('gpt2')\n"
         "inventory = resolve.get_inventory(resolved, 'AutoModelForCausalLM')\n"

@@ -294,7 +294,7 @@ def test_choose_model_class():
 @pytest.fixture
 def catalogue_transformers(monkeypatch):
     """The installed transformers is the one that built the catalogue (CI may install another)."""
-    monkeypatch.setattr(resolve, "_installed_version", lambda package: inventories_transformers_version())
+    monkeypatch.setattr(resolve, "installed_version", lambda package: inventories_transformers_version())
 
 
 def test_catalogued_model_uses_the_shipped_inventory(tmp_path, catalogue_transformers):
@@ -305,7 +305,7 @@ def test_catalogued_model_uses_the_shipped_inventory(tmp_path, catalogue_transfo
 
 
 def test_shipped_inventory_without_transformers_says_which_version(monkeypatch, tmp_path):
-    monkeypatch.setattr(resolve, "_installed_version", lambda package: None)
+    monkeypatch.setattr(resolve, "installed_version", lambda package: None)
     monkeypatch.setattr(resolve, "_missing_build_requirements", lambda: ["torch", "transformers", "accelerate"])
     result = get_inventory(resolve_model("gpt2"), "GPT2LMHeadModel", cache_dir=tmp_path)
     assert result.source == "catalog" and result.inventory["class"] == "GPT2LMHeadModel"
@@ -316,7 +316,7 @@ def test_shipped_inventory_without_transformers_says_which_version(monkeypatch, 
 
 
 def test_catalogued_model_is_rebuilt_for_another_transformers_version(monkeypatch, tmp_path):
-    monkeypatch.setattr(resolve, "_installed_version", lambda package: "4.99.0")
+    monkeypatch.setattr(resolve, "installed_version", lambda package: "4.99.0")
     first = get_inventory(resolve_model("gpt2"), "AutoModelForCausalLM", cache_dir=tmp_path)
     second = get_inventory(resolve_model("gpt2"), "AutoModelForCausalLM", cache_dir=tmp_path)
     assert (first.source, second.source) == ("built", "cache")
@@ -328,7 +328,7 @@ def test_catalogued_model_falls_back_to_shipped_when_rebuilding_fails(monkeypatc
     def failing_build(*args, **kwargs):
         raise resolve.InventoryBuildError("no such class in this version")
 
-    monkeypatch.setattr(resolve, "_installed_version", lambda package: "4.99.0")
+    monkeypatch.setattr(resolve, "installed_version", lambda package: "4.99.0")
     monkeypatch.setattr(resolve, "build_inventory", failing_build)
     result = get_inventory(resolve_model("gpt2"), "AutoModelForCausalLM", cache_dir=tmp_path)
     assert result.source == "catalog" and result.inventory["class"] == "GPT2LMHeadModel"
