@@ -102,9 +102,8 @@ def attach_model(context: LintContext, settings_model: str | None) -> None:
             "LL201", f"cannot resolve base model `{reference}`; model-aware checks skipped",
             span, help="tried: " + "; ".join(resolved.tried)))
         return
-    task_type = context.config.value("task_type")
-    model_class = choose_model_class(resolved.config, context.config.dialect,
-                                     task_type if isinstance(task_type, str) else None)
+    model_class = choose_model_class(resolved.config, context.config.dialect, context.config.value("task_type"))
+
     def inventory_of(model_class):
         return get_inventory(resolved, model_class, cache_dir=context.options.cache_dir,
                              use_cache=context.options.use_cache,
@@ -128,14 +127,18 @@ def attach_model(context: LintContext, settings_model: str | None) -> None:
                                  _match(context, result.inventory))
 
 
+def peft_kwargs(context: LintContext) -> dict[str, Any]:
+    """The LoraConfig keyword arguments to replay. Keys this PEFT does not have are left out, as the toolkit drops
+    them (unknown-key and peft-version-mismatch report them)."""
+    return {key: value for key, value in lora_kwargs(context.config).items() if context.peft.field_available(key)}
+
+
 def _match(context: LintContext, inventory: dict) -> Any:
     """Replay PEFT on the inventory, unless a value has the wrong type (LL102 reports that; PEFT would crash)."""
-    kwargs = lora_kwargs(context.config)
+    kwargs = peft_kwargs(context)
     for key, value in kwargs.items():
         expected = FIELD_TYPES.get(key)
         if expected is not None and not any(matches_type(value, t) for t in expected):
-            return None
-        if not context.peft.field_available(key):
             return None
     return _cached_match(inventory, json.dumps(kwargs, sort_keys=True, default=str), str(context.peft.version))
 

@@ -87,3 +87,17 @@ def test_fixture(name, capsys, monkeypatch, tmp_path):
     rules = all_rules()
     any_error = any(rules[entry.partition("@")[0]].severity.value == "error" for entry in expected)
     assert exit_code == (1 if any_error else 0), captured.err
+
+
+def test_real_peft_builds_what_the_matcher_predicts_for_every_fixture(capsys, monkeypatch, tmp_path):
+    """--peft-dry-run runs the installed PEFT on each fixture's skeleton; any disagreement with the matcher is an
+    internal error (exit 2)."""
+    pytest.importorskip("peft")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    exit_code = main(["check", str(FIXTURES), "--peft-dry-run", "--output-format", "json"])
+    captured = capsys.readouterr()
+    assert exit_code == 1, captured.err  # findings, not an internal error
+    assert captured.err == ""
+    replayed = [entry for entry in json.loads(captured.out)["files"] if entry.get("peft_version")]
+    assert len(replayed) >= 30

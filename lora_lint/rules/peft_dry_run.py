@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import warnings
 
-from lora_lint.config import lora_kwargs
+from lora_lint.base_model import peft_kwargs
 from lora_lint.rules import Finding, rule
 
 # Config keys whose name in a PEFT message says which line the message is about, most specific first.
@@ -46,7 +46,7 @@ def run_peft(ctx) -> dict:
     model = build_skeleton(resolved.config, ctx.model.model_class,
                            trust_remote_code=ctx.options.trust_remote_code,
                            code_location=resolved.model_id, revision=resolved.revision)
-    kwargs = copy.deepcopy(lora_kwargs(ctx.config))
+    kwargs = copy.deepcopy(peft_kwargs(ctx))
     kwargs["init_lora_weights"] = True  # other initialisations compute on weights, which a meta skeleton has not
     # A skeleton built from a config has no name; give it the one the trainer's model would carry, or PEFT warns
     # that base_model_name_or_path was renamed.
