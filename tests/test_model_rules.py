@@ -5,6 +5,7 @@ import dataclasses
 import pytest
 
 from lora_lint import base_model
+from lora_lint.model import catalog
 
 
 def diagnostics(result):
@@ -142,3 +143,11 @@ def test_lint_path_does_not_import_torch_for_a_catalogued_model(write, tmp_path)
     assert result.returncode == 0, result.stderr
     assert "HEAVY []" in result.stdout
     assert "1 modules get LoRA" not in result.stdout and "32 modules get LoRA in 32 layers" in result.stdout
+
+
+@pytest.mark.parametrize("model_id", [entry.id for entry in catalog.entries()])
+def test_modules_command_works_for_every_catalogued_model(model_id, lint):
+    result = lint("modules", model_id)
+    assert result.code == 0, result.err
+    assert result.out.startswith(f"{model_id}: ")
+    assert "Names usable in target_modules" in result.out and "all-linear covers" in result.out
