@@ -81,12 +81,12 @@ def lint_file(path: Path, settings: Settings, options: LintOptions, explicit: bo
     if context.model is not None:
         report.model = context.model.summary()
         result = context.model.match
-        if result is not None:
-            report.targets = [] if result.error else result.targets
-            report.modules_to_save = [] if result.error else result.modules_to_save
-            report.trainable_parameters = 0 if result.error else result.trainable_parameters
-            report.peft_version = str(peft.version)
-            report.summary_line = _summary_line(context.model, result)
+        built = result is not None and result.error is None
+        report.targets = result.targets if built else []
+        report.modules_to_save = result.modules_to_save if built else []
+        report.trainable_parameters = result.trainable_parameters if built else 0
+        report.peft_version = str(peft.version)
+        report.summary_line = _summary_line(context.model, result)
     checked = run_checks(context, settings, path, report)
     suppressions, problems = find_suppressions(parsed.lines, parsed.root)
     report.diagnostics = apply_suppressions(report.diagnostics, suppressions) + problems
@@ -133,6 +133,8 @@ def _finish(report: FileReport, settings: Settings, path: Path) -> FileReport:
 
 
 def _summary_line(model, result) -> str:
+    if result is None:
+        return "values of the wrong type: PEFT cannot build this config, so no modules get LoRA"
     if result.error:
         return f"PEFT would raise {result.error.type}: no modules get LoRA"
     stacks = model.top_level_stacks()
