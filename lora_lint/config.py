@@ -36,6 +36,14 @@ class LoraConfigView:
     model_ref: Setting | None = None  # the base model the config fine-tunes
     # Settings outside the LoRA section that some rules check (torch dtypes, trust_remote_code, ...).
     extras: dict[str, Setting] = field(default_factory=dict)
+    section_key: Node | None = None  # the key that opens the section (`lora:`), None for top-level keys
+
+    @property
+    def anchor(self) -> Node:
+        """Where to report about a setting the file leaves out: the section's key, else its first key."""
+        if self.section_key is not None:
+            return self.section_key
+        return self.section.pairs[0][0] if self.section.pairs else self.section
 
     def has(self, key: str) -> bool:
         return key in self.settings

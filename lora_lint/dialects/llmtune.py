@@ -39,7 +39,7 @@ def read(root: Node, force: bool) -> LoraConfigView | None:
     if section is None or section.kind != "map":
         # `lora:` missing, null or not a mapping: the toolkit uses its defaults; rules report the shape.
         section = Node("map", (section or root).span)
-    view = LoraConfigView(NAME, section, mapping_settings(section), dict(DEFAULTS))
+    view = LoraConfigView(NAME, section, mapping_settings(section), dict(DEFAULTS), section_key=root.key_node("lora"))
     if _ablation_on(root):
         for setting in view.settings.values():
             setting.sweep = _is_sweep(setting)

@@ -46,13 +46,14 @@ def _lora_section(node: Node) -> bool:
 
 
 def read(root: Node, force: bool) -> LoraConfigView | None:
-    candidates = [root] + [root.get(key) for key in _SECTION_KEYS]
-    section = next((node for node in candidates if node is not None and _lora_section(node)), None)
+    candidates = [(root, None)] + [(root.get(key), root.key_node(key)) for key in _SECTION_KEYS]
+    section, section_key = next(((node, key) for node, key in candidates
+                                 if node is not None and _lora_section(node)), (None, None))
     if section is None:
         if not force:
             return None
         section = root
-    view = LoraConfigView(NAME, section, mapping_settings(section), dict(DEFAULTS))
+    view = LoraConfigView(NAME, section, mapping_settings(section), dict(DEFAULTS), section_key=section_key)
     view.model_ref = view.settings.get("base_model_name_or_path")
     if view.model_ref is None and section is not root:
         view.model_ref = mapping_settings(root).get("model_name_or_path")

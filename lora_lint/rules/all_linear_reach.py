@@ -18,7 +18,7 @@ def check(ctx):
     for category, belongs in CATEGORIES:
         hits = [name for name in result.targets if belongs(name)]
         if hits:
-            yield Finding(target.value_node if target else ctx.config.section,
+            yield Finding(target.value_node if target else ctx.config.anchor,
                           f"`all-linear` puts LoRA on {len(hits)} {category} module(s) of "
                           f"{len(result.targets)} (e.g. {hits[0]})",
                           "list target_modules explicitly, or add them to exclude_modules, if that is not meant")

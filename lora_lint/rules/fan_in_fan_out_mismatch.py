@@ -9,7 +9,7 @@ def check(ctx):
     kinds = {m["name"]: m["lora_kind"] for m in ctx.model.inventory["modules"]}
     targeted = {kinds.get(name) for name in result.targets} & {"linear", "conv1d_gpt"}
     setting = ctx.config.settings.get("fan_in_fan_out")
-    at = setting.value_node if setting is not None else ctx.config.section
+    at = setting.value_node if setting is not None else ctx.config.anchor
     flag = bool(ctx.config.value("fan_in_fan_out"))
     if targeted == {"linear", "conv1d_gpt"}:
         yield Finding(at, "the targets mix nn.Linear and transformers Conv1D layers, which need opposite "

@@ -19,7 +19,7 @@ def check(ctx):
         covered = any(name == head["name"] or name.startswith(head["name"] + ".") for name in trained)
         if not covered:
             setting = ctx.config.settings.get("modules_to_save") or ctx.config.settings.get("task_type")
-            yield Finding(setting.value_node if setting else ctx.config.section,
+            yield Finding(setting.value_node if setting else ctx.config.anchor,
                           f"the `{head['name']}` head of {inventory['class']} is new and randomly initialised, but "
                           "it is neither a LoRA target nor in modules_to_save: it stays frozen at random values and "
                           "is not saved with the adapter",

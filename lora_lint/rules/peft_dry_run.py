@@ -93,4 +93,4 @@ def _where(ctx, message: str):
         if key in message and key in ctx.config.settings:
             return ctx.config.settings[key].key_node
     target = ctx.config.settings.get("target_modules")
-    return target.key_node if target is not None else ctx.config.section
+    return target.key_node if target is not None else ctx.config.anchor

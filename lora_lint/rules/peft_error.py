@@ -37,7 +37,7 @@ def check(ctx):
     if result.error.kind in NOTHING_TARGETED and _nothing_targeted_is_explained(ctx):
         return
     target = ctx.config.settings.get("target_modules")
-    at = target.value_node if target is not None else ctx.config.section
+    at = target.value_node if target is not None else ctx.config.anchor
     yield Finding(at, f"PEFT would raise {result.error.type} on {ctx.model.resolved.model_id}: "
                       f"{result.error.message}", HELP.get(result.error.kind, DEFAULT_HELP))
 

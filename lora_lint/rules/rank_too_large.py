@@ -19,7 +19,7 @@ def check(ctx):
     setting = ctx.config.settings.get("r")
     for rank, hits in sorted(too_large.items()):
         name, limit = hits[0]
-        yield Finding(setting.value_node if setting else ctx.config.section,
+        yield Finding(setting.value_node if setting else ctx.config.anchor,
                       f"rank {rank} exceeds min(in, out) = {limit} of {len(hits)} targeted module(s) (e.g. {name}): "
                       "the update cannot have rank above that, so the extra parameters are wasted",
                       f"use r <= {limit}, or a rank_pattern entry for these modules")
