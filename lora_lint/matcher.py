@@ -241,11 +241,20 @@ class _Module:
                                    for child_name, child in module.children.items()]))
 
     def unique_params(self):
-        seen: dict[int, _Param] = {}
-        for _, module in self.named_modules():
+        """Each parameter once (tied ones are one object), in no particular order: callers only sum or set them.
+        A plain loop, without the names named_modules builds, since this runs over the whole adapted tree."""
+        seen_modules: set[int] = set()
+        params: dict[int, _Param] = {}
+        stack = [self]
+        while stack:
+            module = stack.pop()
+            if id(module) in seen_modules:
+                continue
+            seen_modules.add(id(module))
             for param in module.params.values():
-                seen.setdefault(id(param), param)
-        return seen.values()
+                params.setdefault(id(param), param)
+            stack.extend(module.children.values())
+        return params.values()
 
     def getattr(self, name: str) -> "_Module":
         if name in self.children:
