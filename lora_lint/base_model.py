@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from lora_lint.config import Setting, lora_kwargs
@@ -81,7 +82,7 @@ def model_reference(context: LintContext, settings_model: str | None) -> tuple[s
 
 def attach_model(context: LintContext, settings_model: str | None) -> None:
     """Resolve the base model and set context.model; problems become LL2xx diagnostics in context.notes."""
-    from lora_lint.model.resolve import choose_model_class, get_inventory, resolve_model
+    from lora_lint.model.resolve import choose_model_class, get_inventory
 
     remote = context.config.extras.get("trust_remote_code")
     if remote is not None and remote.value is True:
@@ -95,8 +96,8 @@ def attach_model(context: LintContext, settings_model: str | None) -> None:
         return
     span = setting.value_node.span if setting is not None else FILE_START
     revision = context.config.settings.get("revision")
-    resolved = resolve_model(reference, revision.value if revision and isinstance(revision.value, str) else None,
-                             offline=context.options.offline)
+    resolved = _resolve(reference, revision.value if revision and isinstance(revision.value, str) else None,
+                        context.options.offline)
     if not resolved.resolved:
         context.notes.append(Diagnostic(
             "LL201", f"cannot resolve base model `{reference}`; model-aware checks skipped",
@@ -125,6 +126,14 @@ def attach_model(context: LintContext, settings_model: str | None) -> None:
         return
     context.model = ModelContext(resolved, model_class, result.inventory, result.notes,
                                  _match(context, result.inventory))
+
+
+@lru_cache(maxsize=None)
+def _resolve(reference: str, revision: str | None, offline: bool) -> ResolvedModel:
+    """Once per model and process: many configs name the same model, and an unreachable Hub costs seconds."""
+    from lora_lint.model.resolve import resolve_model
+
+    return resolve_model(reference, revision, offline=offline)
 
 
 def peft_kwargs(context: LintContext) -> dict[str, Any]:
