@@ -5,10 +5,13 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from lora_lint.diagnostics import Span
 from lora_lint.source import Node
+
+if TYPE_CHECKING:
+    from lora_lint.lint import LintContext
 
 
 @dataclass
@@ -18,7 +21,7 @@ class Finding:
     help: str | None = None
 
 
-Check = Callable[["object"], Iterator[Finding]]
+Check = Callable[["LintContext"], Iterator[Finding]]
 CHECKS: dict[str, Check] = {}
 
 
