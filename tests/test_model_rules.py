@@ -151,3 +151,20 @@ def test_modules_command_works_for_every_catalogued_model(model_id, lint):
     assert result.code == 0, result.err
     assert result.out.startswith(f"{model_id}: ")
     assert "Names usable in target_modules" in result.out and "all-linear covers" in result.out
+
+
+def test_cross_architecture_hints_name_real_modules():
+    from lora_lint.model.resolve import choose_model_class, get_inventory, resolve_model
+    from lora_lint.rules.target_not_found import CROSS_ARCHITECTURE
+
+    checked = 0
+    for entry in catalog.entries():
+        resolved = resolve_model(entry.id)
+        inventory = get_inventory(resolved, choose_model_class(resolved.config)).inventory
+        leaves = {m["name"].rsplit(".", 1)[-1] for m in inventory["modules"] if m["lora_kind"]}
+        for llama_name, hints in CROSS_ARCHITECTURE.items():
+            if inventory["model_type"] in hints:
+                assert llama_name not in leaves, (entry.id, llama_name)
+                assert hints[inventory["model_type"]] in leaves, (entry.id, llama_name)
+                checked += 1
+    assert checked >= 40

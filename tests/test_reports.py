@@ -126,3 +126,32 @@ def test_color_only_on_a_terminal(bad):
         source_lines=["r: 1"])
     assert "\x1b[" in full.render([report], color=True)
     assert "\x1b[" not in full.render([report], color=False)
+
+
+@pytest.mark.parametrize("no_color, colored", [(None, True), ("1", False)])
+def test_color_on_a_real_terminal_unless_no_color(bad, no_color, colored):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    if no_color:
+        env["NO_COLOR"] = no_color
+    process = subprocess.run([sys.executable, "-m", "lora_lint", "check", str(bad)], stdout=follower,
+                             stderr=subprocess.PIPE, env=env, timeout=60)
+    os.close(follower)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(leader)
+    assert process.returncode == 1
+    assert b"unknown key" in output
+    assert (b"\x1b[" in output) is colored

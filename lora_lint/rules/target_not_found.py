@@ -5,18 +5,22 @@ from lora_lint.suggest import closest
 # What other architectures call the attention projections people copy from Llama configs.
 CROSS_ARCHITECTURE = {
     "q_proj": {"gpt2": "c_attn", "bloom": "query_key_value", "falcon": "query_key_value",
-               "gpt_neox": "query_key_value", "t5": "q", "mt5": "q", "bert": "query", "roberta": "query",
-               "distilbert": "q_lin", "deberta-v2": "query_proj", "phi": "q_proj"},
+               "gpt_neox": "query_key_value", "t5": "q", "bert": "query", "roberta": "query",
+               "distilbert": "q_lin", "deberta-v2": "query_proj"},
     "v_proj": {"gpt2": "c_attn", "bloom": "query_key_value", "falcon": "query_key_value",
-               "gpt_neox": "query_key_value", "t5": "v", "mt5": "v", "bert": "value", "roberta": "value",
+               "gpt_neox": "query_key_value", "t5": "v", "bert": "value", "roberta": "value",
                "distilbert": "v_lin", "deberta-v2": "value_proj"},
     "k_proj": {"gpt2": "c_attn", "bloom": "query_key_value", "t5": "k", "bert": "key", "roberta": "key",
                "distilbert": "k_lin", "deberta-v2": "key_proj"},
     "o_proj": {"gpt2": "c_proj", "bloom": "dense", "t5": "o", "bert": "dense", "roberta": "dense",
-               "distilbert": "out_lin", "opt": "out_proj", "phi": "dense"},
-    "gate_proj": {"gpt2": "c_fc", "bloom": "dense_h_to_4h", "phi": "fc1"},
-    "up_proj": {"gpt2": "c_fc", "bloom": "dense_h_to_4h", "opt": "fc1", "phi": "fc1"},
-    "down_proj": {"gpt2": "c_proj", "bloom": "dense_4h_to_h", "opt": "fc2", "phi": "fc2"},
+               "distilbert": "out_lin", "opt": "out_proj", "gptj": "out_proj", "gpt_neo": "out_proj",
+               "phi": "dense", "bart": "out_proj"},
+    "gate_proj": {"gpt2": "c_fc", "bloom": "dense_h_to_4h", "phi": "fc1", "opt": "fc1", "gptj": "fc_in",
+                  "gpt_neo": "c_fc", "bart": "fc1"},
+    "up_proj": {"gpt2": "c_fc", "bloom": "dense_h_to_4h", "opt": "fc1", "phi": "fc1", "gptj": "fc_in",
+                "gpt_neo": "c_fc", "bart": "fc1", "distilbert": "lin1"},
+    "down_proj": {"gpt2": "c_proj", "bloom": "dense_4h_to_h", "opt": "fc2", "phi": "fc2", "gptj": "fc_out",
+                  "gpt_neo": "c_proj", "bart": "fc2", "distilbert": "lin2"},
 }
 
 
