@@ -30,6 +30,13 @@ class ModelContext:
     inventory: dict
     notes: list[str]  # how the inventory was obtained, when the user should know (e.g. a rebuilt cache entry)
     match: Any  # lora_lint.matcher.MatchResult: what PEFT builds from this config; None if the config is malformed
+    defaulted: bool = False  # the file names no model; this is the trainer's default
+
+    @property
+    def name(self) -> str:
+        """The model as messages name it."""
+        suffix = " (the toolkit's default base model: the file names none)" if self.defaulted else ""
+        return f"{self.resolved.model_id}{suffix}"
 
     def top_level_stacks(self) -> list[dict]:
         """Layer containers not nested inside another one (T5's `encoder.block`, not `encoder.block.0.layer`)."""
@@ -62,22 +69,22 @@ class ModelContext:
         }
 
 
-def model_reference(context: LintContext, settings_model: str | None) -> tuple[str | None, Setting | None]:
-    """The model to check against, and the setting that named it (for positions): --model, then the settings'
-    glob mapping, then the config itself, then the dialect's default."""
+def model_reference(context: LintContext, settings_model: str | None) -> tuple[str | None, Setting | None, bool]:
+    """The model to check against, the setting that named it (for positions), and whether it is the dialect's
+    default: --model, then the settings' glob mapping, then the config itself, then the dialect's default."""
     if context.options.model:
-        return context.options.model, None
+        return context.options.model, None, False
     if settings_model:
-        return settings_model, None
+        return settings_model, None, False
     setting = context.config.model_ref
     if setting is not None:
         value = setting.value
         if setting.sweep and setting.value_node.items:
             value = setting.value_node.items[0].value  # an ablation over models: check the first
-        return (value if isinstance(value, str) else None), setting
+        return (value if isinstance(value, str) else None), setting, False
     if context.config.dialect == "llmtune":
-        return LLMTUNE_DEFAULT_MODEL, None
-    return None, None
+        return LLMTUNE_DEFAULT_MODEL, None, True
+    return None, None, False
 
 
 def attach_model(context: LintContext, settings_model: str | None) -> None:
@@ -91,7 +98,7 @@ def attach_model(context: LintContext, settings_model: str | None) -> None:
             remote.value_node.span,
             help="if you trust this model's repository, pass --trust-remote-code on the command line",
         ))
-    reference, setting = model_reference(context, settings_model)
+    reference, setting, defaulted = model_reference(context, settings_model)
     if reference is None:
         return
     span = setting.value_node.span if setting is not None else FILE_START
@@ -125,7 +132,7 @@ def attach_model(context: LintContext, settings_model: str | None) -> None:
             "pass --model with a catalogued or local model of the same architecture"))
         return
     context.model = ModelContext(resolved, model_class, result.inventory, result.notes,
-                                 _match(context, result.inventory))
+                                 _match(context, result.inventory), defaulted=defaulted)
 
 
 @lru_cache(maxsize=None)

@@ -9,6 +9,6 @@ def check(ctx):
         return
     for warning in result.warnings:
         if warning.kind == "exclude_modules_unused":
-            yield Finding(setting.value_node, f"`exclude_modules` excludes nothing on {ctx.model.resolved.model_id}: "
+            yield Finding(setting.value_node, f"`exclude_modules` excludes nothing on {ctx.model.name}: "
                                               "none of the modules it names would have been targeted",
                           "check the names with `lora-lint modules MODEL`, or remove exclude_modules")

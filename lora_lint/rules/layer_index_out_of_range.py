@@ -15,6 +15,6 @@ def check(ctx):
         nodes = variant.items if variant.kind == "seq" else [variant]
         for node in nodes:
             if isinstance(node.value, int) and not isinstance(node.value, bool) and node.value >= depth:
-                yield Finding(node, f"layer {node.value} does not exist: {ctx.model.resolved.model_id} has "
+                yield Finding(node, f"layer {node.value} does not exist: {ctx.model.name} has "
                                     f"{depth} layers (0..{depth - 1}; {described}); PEFT silently skips it",
                               f"use indices from 0 to {depth - 1}")

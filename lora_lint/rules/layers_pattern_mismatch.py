@@ -29,5 +29,5 @@ def check(ctx):
         else:
             yield Finding(setting.value_node,
                           f"`layers_pattern: {pattern}` names no layer container of "
-                          f"{ctx.model.resolved.model_id}: {consequence}",
+                          f"{ctx.model.name}: {consequence}",
                           f"its layer containers are: {', '.join(names)}" if names else None)

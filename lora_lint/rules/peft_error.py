@@ -38,7 +38,7 @@ def check(ctx):
         return
     target = ctx.config.settings.get("target_modules")
     at = target.value_node if target is not None else ctx.config.anchor
-    yield Finding(at, f"PEFT would raise {result.error.type} on {ctx.model.resolved.model_id}: "
+    yield Finding(at, f"PEFT would raise {result.error.type} on {ctx.model.name}: "
                       f"{result.error.message}", HELP.get(result.error.kind, DEFAULT_HELP))
 
 

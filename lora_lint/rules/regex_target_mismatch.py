@@ -56,7 +56,7 @@ def check(ctx):
         if re.fullmatch(r"[A-Za-z0-9_.]+", pattern):
             return  # a bare name: string-target-modules (LL107) says why
         yield Finding(target.value_node,
-                      f"the regex `{pattern}` matches no full module name of {ctx.model.resolved.model_id}; "
+                      f"the regex `{pattern}` matches no full module name of {ctx.model.name}; "
                       "PEFT raises ValueError", "PEFT applies it with re.fullmatch to names like "
                       f"`{next((n for n in names if n.count('.') >= 3), names[-1])}`: start it with `.*`")
         return

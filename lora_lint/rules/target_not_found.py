@@ -51,7 +51,7 @@ def check(ctx):
             hint = closest(item.value.rsplit(".", 1)[-1], wrappable_leaves)
         consequence = ("; no entry matches anything, so PEFT raises ValueError (target modules not found)"
                        if nothing else "")
-        yield Finding(item, f"`{item.value}` matches no module of {ctx.model.resolved.model_id} "
+        yield Finding(item, f"`{item.value}` matches no module of {ctx.model.name} "
                             f"({inventory['class']}){consequence}",
                       f"this model calls it `{hint}`" if hint else
                       f"its LoRA-able modules are named {', '.join(wrappable_leaves[:12])}")

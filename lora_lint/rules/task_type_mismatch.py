@@ -7,7 +7,7 @@ def check(ctx):
     task_type = ctx.config.value("task_type")
     setting = ctx.config.settings.get("task_type")
     at = setting.value_node if setting is not None else ctx.config.anchor
-    model_id = ctx.model.resolved.model_id
+    model_id = ctx.model.name
     if ctx.config.dialect == "llmtune" and inventory["is_encoder_decoder"]:
         yield Finding(ctx.config.model_ref.value_node if ctx.config.model_ref else at,
                       f"{model_id} is an encoder-decoder model, but the toolkit always loads "
