@@ -84,6 +84,18 @@ def test_yaml11_typing_like_pyyaml(lint, write):
     assert "write `1.0e-1`" in diagnostics[0]["help"]
 
 
+@pytest.mark.parametrize("written, fix", [("1e-4", "1.0e-4"), ("2.0e4", "2.0e+4"), ("5E-5", "5.0e-5")])
+def test_exponent_floats_pyyaml_reads_as_strings(lint, write, written, fix):
+    import yaml
+
+    assert isinstance(yaml.safe_load(f"x: {written}")["x"], str)
+    assert isinstance(yaml.safe_load(f"x: {fix}")["x"], float)
+    result = lint("check", write("f.yaml", f"lora:\n  r: 8\n  lora_dropout: {written}\n  target_modules: [q_proj]\n"),
+                  "--output-format", "json", "--select", "LL102")
+    [diagnostic] = result.json["files"][0]["diagnostics"]
+    assert diagnostic["help"].endswith(f"write `{fix}`")
+
+
 def test_every_real_config_lints_without_crashing(lint):
     from pathlib import Path
 

@@ -47,11 +47,14 @@ def _fix(key, node, expected, dialect):
         return ("a list here is an ablation sweep, which the toolkit runs only with `ablation: {use_ablate: true}`; "
                 "otherwise write one value")
     if isinstance(value, str) and _NUMBER.match(value):
-        if not node.quoted and "e" in value.lower() and "." not in value:
-            mantissa, exponent = value.lower().split("e")
-            return (f"PyYAML reads `{value}` as a string (YAML 1.1 needs a dot in a float): "
-                    f"write `{mantissa}.0e{exponent}`")
-        return "remove the quotes so YAML reads a number"
+        if node.quoted:
+            return "remove the quotes so YAML reads a number"
+        # Unquoted yet a string: YAML 1.1 floats need a dot, and a sign on the exponent.
+        mantissa, _, exponent = value.lower().partition("e")
+        mantissa = mantissa if "." in mantissa else mantissa + ".0"
+        exponent = exponent if exponent[:1] in ("+", "-") else "+" + exponent
+        return (f"PyYAML reads `{value}` as a string (a YAML 1.1 float needs a dot and a signed exponent): "
+                f"write `{mantissa}e{exponent}`")
     if isinstance(value, float) and value.is_integer() and "int" in expected:
         return f"write `{int(value)}`"
     if isinstance(value, str) and value.lower() in {"true", "false", "yes", "no"} and "bool" in expected:
