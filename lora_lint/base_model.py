@@ -19,9 +19,6 @@ if TYPE_CHECKING:
     from lora_lint.lint import LintContext
     from lora_lint.model.resolve import ResolvedModel
 
-# The toolkit's schema default for model.hf_model_ckpt: what it trains when the file names no model.
-LLMTUNE_DEFAULT_MODEL = "NousResearch/Llama-2-7b-hf"
-
 
 @dataclass
 class ModelContext:
@@ -35,7 +32,7 @@ class ModelContext:
     @property
     def name(self) -> str:
         """The model as messages name it."""
-        suffix = " (the toolkit's default base model: the file names none)" if self.defaulted else ""
+        suffix = " (the trainer's default base model: the file names none)" if self.defaulted else ""
         return f"{self.resolved.model_id}{suffix}"
 
     def top_level_stacks(self) -> list[dict]:
@@ -82,8 +79,8 @@ def model_reference(context: LintContext, settings_model: str | None) -> tuple[s
         if setting.sweep and setting.value_node.items:
             value = setting.value_node.items[0].value  # an ablation over models: check the first
         return (value if isinstance(value, str) else None), setting, False
-    if context.config.dialect == "llmtune":
-        return LLMTUNE_DEFAULT_MODEL, None, True
+    if context.config.default_model:
+        return context.config.default_model, None, True
     return None, None, False
 
 

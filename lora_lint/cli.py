@@ -150,13 +150,11 @@ def _modules(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from packaging.version import InvalidVersion, Version
-
     from lora_lint.diagnostics import Severity
     from lora_lint.lint import LintOptions
     from lora_lint.registry import UnknownRuleError, expand_selector
     from lora_lint.report import RENDERERS
-    from lora_lint.settings import Settings, SettingsError, settings_for_directory
+    from lora_lint.settings import Settings, SettingsError, parse_version, settings_for_directory
 
     try:
         select = set().union(*(expand_selector(s) for s in _selectors(args.select))) if args.select else None
@@ -187,9 +185,9 @@ def _check(args: argparse.Namespace) -> int:
 
     if args.peft_version:
         try:
-            args.peft_version = str(Version(args.peft_version))
-        except InvalidVersion:
-            raise _UsageError(f"--peft-version: `{args.peft_version}` is not a version number") from None
+            args.peft_version = parse_version(args.peft_version, "--peft-version")
+        except SettingsError as exc:
+            raise _UsageError(str(exc)) from None
     options = LintOptions(dialect=args.dialect, peft_version=args.peft_version, model=args.model,
                           offline=args.offline, trust_remote_code=args.trust_remote_code,
                           cache_dir=args.cache_dir, use_cache=not args.no_cache, peft_dry_run=args.peft_dry_run)

@@ -37,6 +37,7 @@ class LoraConfigView:
     # Settings outside the LoRA section that some rules check (torch dtypes, trust_remote_code, ...).
     extras: dict[str, Setting] = field(default_factory=dict)
     section_key: Node | None = None  # the key that opens the section (`lora:`), None for top-level keys
+    default_model: str | None = None  # what the trainer fine-tunes when the file names no base model
 
     @property
     def anchor(self) -> Node:

@@ -28,6 +28,7 @@ __all__ = [
     "modules_matched_by_entry",
     "layer_index",
     "pattern_key_for",
+    "TASK_HEAD_MODULES",
 ]
 
 ADAPTER_NAME = "default"
@@ -86,7 +87,7 @@ TASK_TYPES = ("SEQ_CLS", "SEQ_2_SEQ_LM", "CAUSAL_LM", "TOKEN_CLS", "QUESTION_ANS
 # SEQ_CLS before building the tuner (so LoRA keeps off the head), the other two only after it (so all-linear or a
 # regex can put LoRA on the head, and wrapping it then fails).
 _HEADS_ADDED_BEFORE_TUNER = ("SEQ_CLS",)
-_TASK_HEAD_MODULES = {
+TASK_HEAD_MODULES = {
     "SEQ_CLS": ["classifier", "score"],
     "TOKEN_CLS": ["classifier", "score"],
     "QUESTION_ANS": ["qa_outputs"],
@@ -574,7 +575,7 @@ class _Replay:
                 f"lora-lint does not replay {', '.join(unmodelled)}: targets and parameter counts may differ.",
                 keys=unmodelled,
             )
-        task_heads = _TASK_HEAD_MODULES.get(config.task_type)
+        task_heads = TASK_HEAD_MODULES.get(config.task_type)
         if task_heads and config.task_type in _HEADS_ADDED_BEFORE_TUNER:
             config.modules_to_save = (config.modules_to_save or []) + task_heads
         self.inject_adapter()

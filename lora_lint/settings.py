@@ -158,11 +158,11 @@ def settings_from_table(table: dict, source: Path | None, root: Path) -> Setting
             raise SettingsError(f"{source}: dialect must be llmtune or peft")
         settings.dialect = table["dialect"]
     if "peft-version" in table:
-        settings.peft_version = _version(table["peft-version"], f"{source}: peft-version")
+        settings.peft_version = parse_version(table["peft-version"], f"{source}: peft-version")
     return settings
 
 
-def _version(value: object, where: str) -> str:
+def parse_version(value: object, where: str) -> str:
     from packaging.version import InvalidVersion, Version
 
     try:

@@ -23,6 +23,9 @@ DEFAULTS = {
     "layers_pattern": None,
 }
 
+# The schema default of model.hf_model_ckpt: what the toolkit trains when the file names no model.
+DEFAULT_MODEL = "NousResearch/Llama-2-7b-hf"
+
 _TOP_LEVEL_SECTIONS = {"data", "training", "inference", "ablation", "qa", "save_dir"}
 
 
@@ -39,7 +42,8 @@ def read(root: Node, force: bool) -> LoraConfigView | None:
     if section is None or section.kind != "map":
         # `lora:` missing, null or not a mapping: the toolkit uses its defaults; rules report the shape.
         section = Node("map", (section or root).span)
-    view = LoraConfigView(NAME, section, mapping_settings(section), dict(DEFAULTS), section_key=root.key_node("lora"))
+    view = LoraConfigView(NAME, section, mapping_settings(section), dict(DEFAULTS), section_key=root.key_node("lora"),
+                          default_model=DEFAULT_MODEL)
     if _ablation_on(root):
         for setting in view.settings.values():
             setting.sweep = _is_sweep(setting)

@@ -1,13 +1,12 @@
+from lora_lint.matcher import TASK_HEAD_MODULES
 from lora_lint.rules import Finding, rule
-
-HEAD_TASKS = ("SEQ_CLS", "TOKEN_CLS", "QUESTION_ANS")
 
 
 @rule("LL311")
 def check(ctx):
     task_type = ctx.config.value("task_type")
     result = ctx.model.match
-    if task_type not in HEAD_TASKS or result is None or result.error:
+    if task_type not in TASK_HEAD_MODULES or result is None or result.error:
         return
     inventory = ctx.model.inventory
     backbones = {stack["path"].split(".", 1)[0] for stack in inventory["layer_containers"]}

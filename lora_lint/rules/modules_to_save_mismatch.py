@@ -1,10 +1,8 @@
+from lora_lint.matcher import TASK_HEAD_MODULES
 from lora_lint.rules import Finding, rule
 from lora_lint.suggest import closest
 
 LARGE = 10_000_000
-# Names PEFT adds to modules_to_save by itself for these task types; saved adapter configs list them all.
-TASK_HEAD_NAMES = {"SEQ_CLS": ("classifier", "score"), "TOKEN_CLS": ("classifier", "score"),
-                   "QUESTION_ANS": ("qa_outputs",)}
 
 
 @rule("LL306")
@@ -15,7 +13,8 @@ def check(ctx):
     modules = {m["name"]: m for m in ctx.model.inventory["modules"]}
     targets = ctx.config.value("target_modules")
     listed_targets = set(targets) if isinstance(targets, list) else set()
-    automatic = TASK_HEAD_NAMES.get(ctx.config.value("task_type"), ())
+    # Names PEFT adds to modules_to_save by itself for the task type; saved adapter configs list them all.
+    automatic = TASK_HEAD_MODULES.get(ctx.config.value("task_type"), ())
     for item in setting.value_node.items:
         if not isinstance(item.value, str):
             continue
