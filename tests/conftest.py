@@ -1,6 +1,18 @@
 import json
+from pathlib import Path
 
 import pytest
+
+# The public corpus of real configs lives beside the repository (../shared), never in a user's clone: tests over it
+# run when it is there and are skipped, with this reason, when it is not.
+REAL_CONFIGS = Path(__file__).resolve().parents[2] / "shared" / "real-configs"
+
+
+@pytest.fixture
+def real_configs() -> Path:
+    if not (REAL_CONFIGS / "MANIFEST.tsv").is_file():
+        pytest.skip(f"the real-config corpus is not at {REAL_CONFIGS} (it is only beside the project's own checkout)")
+    return REAL_CONFIGS
 
 from lora_lint.cli import main
 

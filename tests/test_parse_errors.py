@@ -96,11 +96,8 @@ def test_exponent_floats_pyyaml_reads_as_strings(lint, write, written, fix):
     assert diagnostic["help"].endswith(f"write `{fix}`")
 
 
-def test_every_real_config_lints_without_crashing(lint):
-    from pathlib import Path
-
-    corpus = Path(__file__).resolve().parents[2] / "shared" / "real-configs"  # ../shared beside the repository
-    files = sorted(p for p in corpus.rglob("*") if p.is_file() and p.name != "MANIFEST.tsv")
+def test_every_real_config_lints_without_crashing(lint, real_configs):
+    files = sorted(p for p in real_configs.rglob("*") if p.is_file() and p.name != "MANIFEST.tsv")
     assert len(files) >= 200, corpus
     result = lint("check", *files, "--output-format", "json")
     assert result.code in (0, 1), result.err

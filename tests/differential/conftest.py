@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-MODEL_CONFIGS = Path(__file__).resolve().parents[3] / "shared" / "model-configs"
+# The catalogue ships each base model's real config.json, so the suite needs nothing outside the repository.
+MODEL_CONFIGS = Path(__file__).resolve().parents[2] / "lora_lint" / "data" / "catalog"
 
 # Small sizes keep building and injecting fast; module names (what matching sees) do not depend on them.
 _SHRINK = {
