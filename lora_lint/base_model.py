@@ -86,7 +86,7 @@ def model_reference(context: LintContext, settings_model: str | None) -> tuple[s
 
 def attach_model(context: LintContext, settings_model: str | None) -> None:
     """Resolve the base model and set context.model; problems become LL2xx diagnostics in context.notes."""
-    from lora_lint.model.resolve import choose_model_class, get_inventory
+    from lora_lint.model.resolve import choose_model_class, get_inventory, revision_problem
 
     remote = context.config.extras.get("trust_remote_code")
     if remote is not None and remote.value is True:
@@ -100,8 +100,15 @@ def attach_model(context: LintContext, settings_model: str | None) -> None:
         return
     span = setting.value_node.span if setting is not None else FILE_START
     revision = context.config.settings.get("revision")
-    resolved = _resolve(reference, revision.value if revision and isinstance(revision.value, str) else None,
-                        context.options.offline)
+    revision_value = revision.value if revision and isinstance(revision.value, str) else None
+    problem = revision_problem(revision_value) if revision_value is not None else None
+    if problem is not None:
+        context.notes.append(Diagnostic(
+            "LL201", f"cannot resolve base model `{reference}`: {problem}; model-aware checks skipped",
+            revision.value_node.span,
+            help="a revision is a branch or tag name (`main`, `v1.0`, `refs/pr/3`) or a 40-character commit hash"))
+        return
+    resolved = _resolve(reference, revision_value, context.options.offline)
     if not resolved.resolved:
         context.notes.append(Diagnostic(
             "LL201", f"cannot resolve base model `{reference}`; model-aware checks skipped",

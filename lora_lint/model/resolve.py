@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lora_lint.files import read_regular_file
 from lora_lint.model.cache import get_or_build
 from lora_lint.versions import installed_version
 from lora_lint.model.catalog import CatalogEntry, inventories_transformers_version, lookup
@@ -38,8 +39,16 @@ TASK_TYPE_CLASSES = {
 
 _BUILD_REQUIREMENTS = ("torch", "transformers", "accelerate")
 _COMMIT_HASH = re.compile(r"[0-9a-f]{40}")
-# huggingface_hub's repo id rule: an optional namespace, a name, no "--" or ".." anywhere.
+# huggingface_hub's repo id rule: an optional namespace, a name, no "--" or ".." anywhere, 96 characters at most.
 _REPO_ID = re.compile(r"(?:[\w.-]+/)?[\w.-]{1,96}")
+MAX_REPO_ID_LENGTH = 96
+# A branch or tag as git and the Hub name them ("main", "v1.0", "refs/pr/3"): slash-separated components of safe
+# characters, none starting with "."; with no "..", this can never leave the directory it is joined to.
+_REVISION = re.compile(r"[A-Za-z0-9_+-][A-Za-z0-9_.+-]*(?:/[A-Za-z0-9_+-][A-Za-z0-9_.+-]*)*", re.ASCII)
+MAX_REVISION_LENGTH = 255
+# A config.json is kilobytes (a few MB with a huge label map); a ref file holds one commit hash.
+MAX_CONFIG_BYTES = 16 * 1024 * 1024
+MAX_REF_BYTES = 1024
 
 
 @dataclass
@@ -75,8 +84,17 @@ def resolve_model(
     if not reference.strip():
         result.tried.append("no model named")
         return result
+    problem = revision_problem(revision) if revision is not None else None
+    if problem is not None:
+        result.tried.append(f"nothing looked up: {problem}")
+        return result
     path = Path(reference).expanduser()
-    if path.exists():
+    try:
+        exists = path.exists()
+    except OSError as exc:  # a name too long for the file system is no path, and no Hub id either
+        result.tried.append(f"local: {reference[:80]!r}... is not a usable path ({exc.strerror})")
+        return result
+    if exists:
         _resolve_local(result, path)
         return result  # a path that exists is what the trainer loads too: never fall through to the Hub
     result.tried.append(f"local: no directory or file {reference!r}")
@@ -91,7 +109,7 @@ def resolve_model(
             return result
         result.tried.append(f"catalogue: no entry {reference!r}")
 
-    if not (_REPO_ID.fullmatch(reference) and "--" not in reference and ".." not in reference):
+    if not is_repo_id(reference):
         result.tried.append(f"HF cache, hub: {reference!r} is not a Hub repository id")
         return result
     cache_dir = hf_cache_dir or default_hf_cache_dir()
@@ -105,6 +123,21 @@ def resolve_model(
     else:
         _resolve_hub(result, hf_cache_dir)
     return result
+
+
+def revision_problem(revision: str) -> str | None:
+    """Why `revision` cannot be a branch, tag or commit name, or None when it can. A revision is joined into cache
+    paths and URLs: anything else (an absolute path, `..`) would read outside the cache."""
+    if (len(revision) > MAX_REVISION_LENGTH or not _REVISION.fullmatch(revision) or ".." in revision
+            or revision.endswith((".", ".lock"))):
+        return f"revision {revision[:80]!r} is not a branch, tag or commit name"
+    return None
+
+
+def is_repo_id(reference: str) -> bool:
+    """Whether `reference` has the shape of a Hub repository id (which makes it safe to join into cache paths)."""
+    return (len(reference) <= MAX_REPO_ID_LENGTH and _REPO_ID.fullmatch(reference) is not None
+            and "--" not in reference and ".." not in reference)
 
 
 def choose_model_class(config: dict | None, dialect: str | None = None, task_type: str | None = None) -> str:
@@ -189,6 +222,10 @@ def default_hf_cache_dir() -> Path:
 
 def _resolve_local(result: ResolvedModel, path: Path) -> None:
     config_path = path / "config.json" if path.is_dir() else path
+    if config_path is path and path.suffix.lower() != ".json":
+        # Only a model's config is read: a config under lint must not make lora-lint parse any file it names.
+        result.tried.append(f"local: {str(path)!r} is neither a model directory nor a .json config file")
+        return
     if not config_path.is_file():
         result.tried.append(f"local: directory {str(path)!r} has no config.json")
         return
@@ -196,6 +233,10 @@ def _resolve_local(result: ResolvedModel, path: Path) -> None:
     if config is not None:
         result.model_id, result.source, result.config, result.config_path = (
             str(config_path.parent), "local", config, config_path)
+
+
+class OutsideCache(OSError):
+    """A cache path that resolves (through a symlink) outside the cache directory."""
 
 
 def _resolve_hf_cache(result: ResolvedModel, cache_dir: Path) -> bool:
@@ -209,13 +250,23 @@ def _resolve_hf_cache(result: ResolvedModel, cache_dir: Path) -> bool:
         commit = revision
     else:
         ref = repo_dir / "refs" / revision
-        if not ref.is_file():
+        try:
+            commit = _read_in_cache(ref, cache_dir, MAX_REF_BYTES).decode("ascii", "replace").strip()
+        except (FileNotFoundError, NotADirectoryError):
             result.tried.append(f"HF cache: {model_id} is cached, but not at revision {revision!r}")
             return False
-        commit = ref.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            result.tried.append(f"HF cache: cannot read ref {revision!r} of {model_id}: {exc.strerror or exc}")
+            return False
+        if not _COMMIT_HASH.fullmatch(commit):  # never echo what the file holds
+            result.tried.append(f"HF cache: ref {revision!r} of {model_id} does not hold a commit hash")
+            return False
     config_path = repo_dir / "snapshots" / commit / "config.json"
     if not config_path.is_file():
         result.tried.append(f"HF cache: snapshot {commit} of {model_id} has no config.json")
+        return False
+    if not _inside(config_path, cache_dir):
+        result.tried.append(f"HF cache: snapshot {commit} of {model_id}: config.json points outside the cache")
         return False
     config = _read_config(result, "HF cache", config_path)
     if config is None:
@@ -270,11 +321,28 @@ def _resolve_hub(result: ResolvedModel, hf_cache_dir: Path | None) -> None:
             model_id, "hub", config, Path(downloaded))
 
 
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except (OSError, RuntimeError, ValueError):  # outside, or a symlink loop
+        return False
+    return True
+
+
+def _read_in_cache(path: Path, cache_dir: Path, limit: int) -> bytes:
+    if not _inside(path, cache_dir):
+        raise OutsideCache(f"{path.name} points outside the cache")
+    return read_regular_file(path, limit)
+
+
 def _read_config(result: ResolvedModel, place: str, path: Path) -> dict | None:
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        result.tried.append(f"{place}: cannot read {path}: {exc}")
+        config = json.loads(read_regular_file(path, MAX_CONFIG_BYTES).decode("utf-8"))
+    except OSError as exc:
+        result.tried.append(f"{place}: cannot read {path}: {exc.strerror or exc}")
+        return None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # ValueError: bad JSON, or a 4,300+ digit int
+        result.tried.append(f"{place}: cannot read {path}: {type(exc).__name__}: {str(exc)[:200]}")
         return None
     if not isinstance(config, dict):
         result.tried.append(f"{place}: {path} does not hold a JSON object")
