@@ -152,6 +152,7 @@ def _modules(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from lora_lint.diagnostics import Severity
     from lora_lint.lint import LintOptions
+    from lora_lint.output import write_stdout
     from lora_lint.registry import UnknownRuleError, expand_selector
     from lora_lint.report import RENDERERS
     from lora_lint.settings import Settings, SettingsError, parse_version, settings_for_directory
@@ -197,8 +198,8 @@ def _check(args: argparse.Namespace) -> int:
             for path, explicit in _discover(args.paths, settings_for, args.force_exclude)]
     reports = [report for report in _lint_all(jobs) if report is not None]
 
-    color = args.output_format == "full" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    sys.stdout.write(RENDERERS[args.output_format](reports, color=color))
+    color = args.output_format == "full" and _is_terminal(sys.stdout) and not os.environ.get("NO_COLOR")
+    write_stdout(RENDERERS[args.output_format](reports, color=color))  # the exit code stands even if this fails
 
     errors = sum(r.count(Severity.ERROR) for r in reports)
     warnings = sum(r.count(Severity.WARNING) for r in reports)
@@ -207,14 +208,18 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if errors or (args.strict and warnings) else EXIT_CLEAN
 
 
+def _is_terminal(stream) -> bool:
+    return stream is not None and stream.isatty()
+
+
 # Below this many files a process pool costs more than it saves (a pre-commit run passes a handful).
 PARALLEL_MIN_FILES = 16
 
 
 def _lint_job(job):
-    from lora_lint.lint import lint_file
+    from lora_lint.lint import lint_file_safely
 
-    return lint_file(*job)
+    return lint_file_safely(*job)
 
 
 def _lint_all(jobs: list) -> list:

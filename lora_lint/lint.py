@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lora_lint.base_model import attach_model
 from lora_lint.config import LoraConfigView
-from lora_lint.diagnostics import Diagnostic, FileReport, Span
+from lora_lint.diagnostics import Diagnostic, FileReport, Severity, Span
 from lora_lint.dialects import detect, unsupported_dialect
 from lora_lint.peft_schema import PeftKnowledge, peft_knowledge
 from lora_lint.registry import all_rules
@@ -92,6 +93,38 @@ def lint_file(path: Path, settings: Settings, options: LintOptions, explicit: bo
     report.diagnostics = apply_suppressions(report.diagnostics, suppressions) + problems
     report.diagnostics += unused_suppressions(suppressions, checked)
     return _finish(report, settings, path)
+
+
+REPORT_BUGS_AT = "https://github.com/lora-lint/lora-lint/issues"
+
+
+def lint_file_safely(path: Path, settings: Settings, options: LintOptions, explicit: bool) -> FileReport | None:
+    """lint_file, with an unexpected exception turned into an LL006 diagnostic on this file, so that one file that
+    trips a bug never costs the report of the others."""
+    try:
+        return lint_file(path, settings, options, explicit)
+    except Exception as exc:  # the isolation boundary: anything lint_file raises is a bug in lora-lint
+        report = FileReport(path.as_posix())
+        report.diagnostics.append(Diagnostic(
+            "LL006", f"lora-lint failed on this file: {_describe_exception(exc)}", severity=Severity.ERROR,
+            name=all_rules()["LL006"].name,
+            help=f"this is a bug in lora-lint, not in the file: please report it, with the file, at {REPORT_BUGS_AT}",
+        ))
+        return report  # never dropped by the settings: the file was not checked
+
+
+def _describe_exception(exc: Exception) -> str:
+    try:
+        text = str(exc)
+    except Exception:  # an exception whose own message cannot be made (a 4,300+ digit int in it)
+        text = ""
+    text = text if len(text) <= 300 else text[:300] + "..."
+    where = ""
+    frames = [frame for frame in traceback.extract_tb(exc.__traceback__) if "lora_lint" in Path(frame.filename).parts]
+    if frames:
+        parts = Path(frames[-1].filename).parts
+        where = f" (at {'/'.join(parts[parts.index('lora_lint'):])}:{frames[-1].lineno})"
+    return f"{type(exc).__name__}{': ' + text if text else ''}{where}"
 
 
 def run_checks(context: LintContext, settings: Settings, path: Path, report: FileReport) -> set[str]:

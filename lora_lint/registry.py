@@ -26,6 +26,7 @@ class Rule:
     body: str  # the Markdown documentation after the front matter
     needs_model: bool
     example_args: str  # command-line options the examples are checked with
+    example_runs: bool  # whether the examples are configs that show the rule (not, for internal errors)
 
     def section(self, title: str) -> str:
         match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", self.body, re.S | re.M)
@@ -66,6 +67,7 @@ def _parse_doc(path: Path) -> Rule:
         body=text[match.end():].strip() + "\n",
         needs_model=meta.get("needs_model", "no") == "yes",
         example_args=meta.get("example_args", ""),
+        example_runs=meta.get("example_runs", "yes") == "yes",
     )
 
 

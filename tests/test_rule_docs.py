@@ -36,6 +36,8 @@ def test_doc_has_every_section(rule):
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: f"{r.code}-{r.name}")
 def test_bad_example_is_reported(rule, lint, write):
+    if not rule.example_runs:
+        pytest.skip(f"{rule.code}'s example is a report: no config reproduces it (tests/security checks it)")
     path = _example_file(write, rule, "bad")
     result = lint("check", path, "--output-format", "json", *_example_args(rule))
     assert rule.code in result.codes(), result.out
@@ -43,6 +45,8 @@ def test_bad_example_is_reported(rule, lint, write):
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: f"{r.code}-{r.name}")
 def test_good_example_is_clean(rule, lint, write):
+    if not rule.example_runs:
+        pytest.skip(f"{rule.code}'s example is a report: no config reproduces it (tests/security checks it)")
     path = _example_file(write, rule, "good")
     result = lint("check", path, "--output-format", "json", *_example_args(rule))
     assert result.codes() == [], result.out

@@ -1,9 +1,10 @@
 from lora_lint.diagnostics import FileReport
+from lora_lint.report.escape import printable
 
 
 def render(reports: list[FileReport], color: bool = False) -> str:
     lines = [
-        f"{report.path}:{d.span.start.line}:{d.span.start.column}: {d.code} [{d.name}] {d.message}"
+        f"{printable(report.path)}:{d.span.start.line}:{d.span.start.column}: {d.code} [{d.name}] {printable(d.message)}"
         for report in reports
         for d in report.diagnostics
     ]

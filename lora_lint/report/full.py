@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lora_lint.diagnostics import Diagnostic, FileReport, Severity
+from lora_lint.report.escape import printable
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold cyan"}
 
@@ -13,7 +14,7 @@ def render(reports: list[FileReport], color: bool = False) -> str:
         for diagnostic in report.diagnostics:
             chunks.append(_diagnostic(report, diagnostic))
         if report.summary_line:
-            chunks.append(f"{report.path}: {report.summary_line}\n")
+            chunks.append(f"{printable(report.path)}: {printable(report.summary_line)}\n")
     chunks.append(_footer(reports))
     text = "\n".join(chunks)
     return _colorize(text, reports) if color else text
@@ -21,7 +22,7 @@ def render(reports: list[FileReport], color: bool = False) -> str:
 
 def _diagnostic(report: FileReport, d: Diagnostic) -> str:
     start, end = d.span.start, d.span.end
-    out = [f"{d.code} [{d.name}] {d.message}", f" --> {report.path}:{start.line}:{start.column}"]
+    out = [_header(d), f" --> {printable(report.path)}:{start.line}:{start.column}"]
     lines = report.source_lines
     if 1 <= start.line <= len(lines):
         width = len(str(min(end.line, len(lines))))
@@ -29,15 +30,21 @@ def _diagnostic(report: FileReport, d: Diagnostic) -> str:
         last = min(end.line, start.line + 2, len(lines))
         for number in range(start.line, last + 1):
             text = lines[number - 1].expandtabs(1)
-            out.append(f"{number:>{width}} | {text}")
+            out.append(f"{number:>{width}} | {printable(text)}")
             first_col = start.column if number == start.line else 1 + len(text) - len(text.lstrip())
             last_col = end.column if number == end.line else len(text) + 1
+            # Columns in the escaped line: an escape is wider than the character it stands for.
+            first_col, last_col = (1 + len(printable(text[:column - 1])) for column in (first_col, last_col))
             carets = max(1, last_col - first_col)
             out.append(f"{' ' * width} | {' ' * (first_col - 1)}{'^' * carets}")
         out.append(f"{' ' * width} |")
     if d.help:
-        out.append(f"help: {d.help}")
+        out.append(f"help: {printable(d.help)}")
     return "\n".join(out) + "\n"
+
+
+def _header(d: Diagnostic) -> str:
+    return f"{d.code} [{d.name}] {printable(d.message)}"
 
 
 def _footer(reports: list[FileReport]) -> str:
@@ -59,7 +66,7 @@ def _colorize(text: str, reports: list[FileReport]) -> str:
 
     console = Console(force_terminal=True, color_system="standard", width=10_000, highlight=False)
     styled = Text()
-    severity_of = {f"{d.code} [{d.name}] {d.message}": d.severity for r in reports for d in r.diagnostics}
+    severity_of = {_header(d): d.severity for r in reports for d in r.diagnostics}
     for line in text.splitlines(keepends=True):
         piece = Text(line)
         severity = severity_of.get(line.rstrip("\n"))

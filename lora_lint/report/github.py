@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lora_lint.diagnostics import FileReport, Severity
+from lora_lint.report.escape import printable
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -20,13 +21,13 @@ def render(reports: list[FileReport], color: bool = False) -> str:
     for report in reports:
         for d in report.diagnostics:
             properties = ",".join([
-                f"file={escape_property(report.path)}",
+                f"file={escape_property(printable(report.path))}",
                 f"line={d.span.start.line}",
                 f"col={d.span.start.column}",
                 f"endLine={d.span.end.line}",
                 f"endColumn={d.span.end.column}",
                 f"title={escape_property(f'{d.code} [{d.name}]')}",
             ])
-            message = d.message + (f"\nhelp: {d.help}" if d.help else "")
+            message = printable(d.message) + (f"\nhelp: {printable(d.help)}" if d.help else "")
             lines.append(f"::{_COMMAND[d.severity]} {properties}::{escape_data(message)}")
     return "\n".join(lines) + ("\n" if lines else "")
