@@ -78,9 +78,10 @@ def main(argv: list[str] | None = None) -> int:
             return _explain(args.rule)
         if args.command == "rules":
             return _list_rules()
-        if args.command == "modules":
-            return _modules(args)
-        return _check(args)
+        from lora_lint.model.offline import offline_mode
+
+        with offline_mode(args.offline):  # for the whole run: nothing may connect, whichever library tries
+            return _modules(args) if args.command == "modules" else _check(args)
     except _UsageError as exc:
         print(f"lora-lint: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
