@@ -99,15 +99,15 @@ REPORT_BUGS_AT = "https://github.com/lora-lint/lora-lint/issues"
 
 
 def lint_file_safely(path: Path, settings: Settings, options: LintOptions, explicit: bool) -> FileReport | None:
-    """lint_file, with an unexpected exception turned into an LL006 diagnostic on this file, so that one file that
+    """lint_file, with an unexpected exception turned into an LL009 diagnostic on this file, so that one file that
     trips a bug never costs the report of the others."""
     try:
         return lint_file(path, settings, options, explicit)
     except Exception as exc:  # the isolation boundary: anything lint_file raises is a bug in lora-lint
         report = FileReport(path.as_posix())
         report.diagnostics.append(Diagnostic(
-            "LL006", f"lora-lint failed on this file: {_describe_exception(exc)}", severity=Severity.ERROR,
-            name=all_rules()["LL006"].name,
+            "LL009", f"lora-lint failed on this file: {_describe_exception(exc)}", severity=Severity.ERROR,
+            name=all_rules()["LL009"].name,
             help=f"this is a bug in lora-lint, not in the file: please report it, with the file, at {REPORT_BUGS_AT}",
         ))
         return report  # never dropped by the settings: the file was not checked

@@ -91,7 +91,7 @@ def test_fixture(name, capsys, monkeypatch, tmp_path):
 
 def test_real_peft_builds_what_the_matcher_predicts_for_every_fixture(capsys, monkeypatch, tmp_path):
     """--peft-dry-run runs the installed PEFT on each fixture's skeleton; any disagreement with the matcher is an
-    internal error (LL006 on that file)."""
+    internal error (LL009 on that file)."""
     pytest.importorskip("peft")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
@@ -100,6 +100,6 @@ def test_real_peft_builds_what_the_matcher_predicts_for_every_fixture(capsys, mo
     assert exit_code == 1, captured.err  # findings, not an internal error
     assert captured.err == ""
     files = json.loads(captured.out)["files"]
-    assert [d["message"] for entry in files for d in entry["diagnostics"] if d["code"] == "LL006"] == []
+    assert [d["message"] for entry in files for d in entry["diagnostics"] if d["code"] == "LL009"] == []
     replayed = [entry for entry in files if entry.get("peft_version")]
     assert len(replayed) >= 30

@@ -2,7 +2,7 @@
 
 PEFT's errors and warnings are mapped onto the config line they are about. Any disagreement between PEFT and the
 matcher (which module gets LoRA, which is wrapped, whether it raises) is a bug in lora-lint and is raised as
-PeftDisagreement, which is reported on the file as an internal error (LL006).
+PeftDisagreement, which is reported on the file as an internal error (LL009).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A bug that fires on one file becomes an LL006 diagnostic on that file; every other file is still reported and
+"""A bug that fires on one file becomes an LL009 diagnostic on that file; every other file is still reported and
 the run exits 1, in the sequential and the parallel (process pool) path alike."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def test_one_crashing_file_does_not_sink_the_run(tmp_path, capsys, buggy_parser,
     assert len(document["files"]) == files + 1
     by_name = {entry["path"].rsplit("/", 1)[-1]: entry for entry in document["files"]}
     [crash] = by_name["c01-trigger.yml"]["diagnostics"]
-    assert (crash["code"], crash["name"], crash["severity"]) == ("LL006", "internal-error", "error")
+    assert (crash["code"], crash["name"], crash["severity"]) == ("LL009", "internal-error", "error")
     assert crash["message"].startswith("lora-lint failed on this file: KeyError: 'a bug' (at lora_lint/")
     assert "please report it" in crash["help"]
     assert [d["code"] for d in by_name["c02.yml"]["diagnostics"]] == ["LL109"]
@@ -51,7 +51,7 @@ def test_internal_errors_are_not_hidden_by_rule_selection(tmp_path, capsys, bugg
     code = main(["check", str(tmp_path / "trigger.yml"), "--select", "LL109", "--output-format", "concise"])
     out = capsys.readouterr().out
     assert code == 1
-    assert "LL006 [internal-error] lora-lint failed on this file: KeyError" in out
+    assert "LL009 [internal-error] lora-lint failed on this file: KeyError" in out
 
 
 def test_full_report_names_the_file(tmp_path, capsys, buggy_parser):
