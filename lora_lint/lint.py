@@ -15,7 +15,8 @@ from lora_lint.peft_schema import PeftKnowledge, peft_knowledge
 from lora_lint.registry import all_rules
 from lora_lint.rules import Finding, load_checks
 from lora_lint.settings import Settings
-from lora_lint.source import Node, ParsedFile, parse_file
+from lora_lint.files import FileTooLarge, NotRegularFile, read_regular_file
+from lora_lint.source import MAX_FILE_BYTES, MAX_INT_BITS, Node, ParsedFile, parse_file
 from lora_lint.suppress import apply_suppressions, find_suppressions, unused_suppressions
 
 
@@ -49,7 +50,18 @@ def lint_file(path: Path, settings: Settings, options: LintOptions, explicit: bo
     display = path.as_posix()
     report = FileReport(display)
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path, MAX_FILE_BYTES)  # never more: the path may be /dev/zero or a huge file
+    except FileTooLarge:
+        report.diagnostics.append(Diagnostic(
+            "LL003", f"file is over {MAX_FILE_BYTES // 1024 // 1024} MiB, the most lora-lint reads of a config",
+            help="a LoRA config is a few kilobytes: check that this is the file you meant"))
+        return _finish(report, settings, path)
+    except NotRegularFile as exc:
+        if not explicit:
+            return None  # a FIFO or device met while walking is no config file
+        report.diagnostics.append(Diagnostic("LL003", f"cannot read file: {exc.strerror}",
+                                             help="lint the config file itself, not a pipe or a device"))
+        return _finish(report, settings, path)
     except OSError as exc:
         report.diagnostics.append(Diagnostic("LL003", f"cannot read file: {exc.strerror or exc}"))
         return _finish(report, settings, path)
@@ -174,7 +186,15 @@ def _summary_line(model, result) -> str:
     layers = {name.split(stack["path"] + ".", 1)[1].split(".", 1)[0]
               for name in result.targets for stack in stacks if name.startswith(stack["path"] + ".")}
     return (f"{len(result.targets)} modules get LoRA in {len(layers)} layers; "
-            f"{result.trainable_parameters:,} trainable parameters")
+            f"{count_text(result.trainable_parameters)} trainable parameters")
+
+
+def count_text(count: int) -> str:
+    """A count with thousands separators; one too large for Python to print (a rank of thousands of digits makes
+    one) by its order of magnitude."""
+    if count.bit_length() <= MAX_INT_BITS:
+        return f"{count:,}"
+    return f"about 10^{int(count.bit_length() * 0.30103):,}"
 
 
 def _mentions_lora(text: str | None) -> bool:

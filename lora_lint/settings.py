@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import re
+import functools
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lora_lint.diagnostics import Severity
+from lora_lint.files import read_regular_file
 from lora_lint.registry import UnknownRuleError, all_rules, expand_selector
 
 if sys.version_info >= (3, 11):
@@ -79,30 +80,77 @@ class Settings:
         return "\n".join(lines)
 
 
+# Glob tokens. A pattern is matched by running all its states over the path at once (an NFA), never by
+# backtracking: `**/**/**/*a` over a long path costs path length x pattern length, not exponential time.
+_ANY_RUN, _SEGMENT_RUN, _ONE = "**", "*", "?"
+_DIRS, _DIRS_INSIDE = "**/", "**/..."  # `**/`: nothing, or anything that ends with a `/` (two states)
+
+
 def glob_match(relative_path: str, pattern: str) -> bool:
     """`*` stays within a directory, `**` crosses them; a leading `/` anchors the pattern to the settings root,
     otherwise it may match at any depth. A match on a directory covers everything below it."""
+    return _glob_matcher(pattern)(relative_path.lstrip("/"))
+
+
+@functools.lru_cache(maxsize=1024)
+def _glob_matcher(pattern: str):
     anchored = pattern.startswith("/")
-    regex = ""
+    tokens: list[str] = [] if anchored else [_DIRS, _DIRS_INSIDE]  # unanchored: may start after any directory
     i = 1 if anchored else 0
     while i < len(pattern):
         if pattern.startswith("**/", i):
-            regex += "(?:.*/)?"
-            i += 3
+            token, i = _DIRS, i + 3
         elif pattern.startswith("**", i):
-            regex += ".*"
-            i += 2
-        elif pattern[i] == "*":
-            regex += "[^/]*"
-            i += 1
-        elif pattern[i] == "?":
-            regex += "[^/]"
-            i += 1
+            token, i = _ANY_RUN, i + 2
+        elif pattern[i] in "*?":
+            token, i = pattern[i], i + 1
         else:
-            regex += re.escape(pattern[i])
-            i += 1
-    prefix = "" if anchored else "(?:.*/)?"
-    return re.fullmatch(prefix + regex + "(?:/.*)?", relative_path.lstrip("/")) is not None
+            token, i = "=" + pattern[i], i + 1
+        if token in (_DIRS, _ANY_RUN) and tokens and tokens[-1] in (token, _DIRS_INSIDE if token == _DIRS else None):
+            continue  # a repeated wildcard matches what one does
+        tokens.extend([_DIRS, _DIRS_INSIDE] if token == _DIRS else [token])
+    end, below = len(tokens), len(tokens) + 1  # below: past a matched directory, anything goes
+
+    def closure(states: set[int]) -> set[int]:
+        pending = list(states)
+        while pending:
+            state = pending.pop()
+            token = tokens[state] if state < end else None
+            following = ((state + 1, state + 2) if token == _DIRS else
+                         (state + 1,) if token in (_ANY_RUN, _SEGMENT_RUN) else ())  # these may match nothing
+            for successor in following:
+                if successor not in states:
+                    states.add(successor)
+                    pending.append(successor)
+        return states
+
+    def step(state: int, char: str) -> tuple[int, ...]:
+        if state == below:
+            return (below,)
+        if state == end:
+            return (below,) if char == "/" else ()
+        token = tokens[state]
+        if token == _DIRS:
+            return ()  # only through its inside state
+        if token == _DIRS_INSIDE:
+            return (state, state + 1) if char == "/" else (state,)
+        if token == _ANY_RUN:
+            return (state,)
+        if token == _SEGMENT_RUN:
+            return (state,) if char != "/" else ()
+        if token == _ONE:
+            return (state + 1,) if char != "/" else ()
+        return (state + 1,) if char == token[1] else ()
+
+    def matches(path: str) -> bool:
+        states = closure({0})
+        for char in path:
+            states = closure({following for state in states for following in step(state, char)})
+            if not states:
+                return False
+        return end in states or below in states
+
+    return matches
 
 
 def _codes(value: object, where: str) -> set[str]:
@@ -158,7 +206,14 @@ def settings_from_table(table: dict, source: Path | None, root: Path) -> Setting
             raise SettingsError(f"{source}: dialect must be llmtune or peft")
         settings.dialect = table["dialect"]
     if "peft-version" in table:
-        settings.peft_version = parse_version(table["peft-version"], f"{source}: peft-version")
+        version = table["peft-version"]
+        if not isinstance(version, str):
+            # TOML reads `0.10` as the float 0.1: the version meant is lost before it can be checked.
+            raise SettingsError(
+                f"{source}: peft-version must be a quoted string: TOML reads the bare number as the "
+                f"{type(version).__name__} {version!r}, which drops what it cannot hold (0.10 becomes 0.1); "
+                f"write it as you mean it, e.g. peft-version = \"0.10.0\"")
+        settings.peft_version = parse_version(version, f"{source}: peft-version")
     return settings
 
 
@@ -171,16 +226,29 @@ def parse_version(value: object, where: str) -> str:
         raise SettingsError(f"{where}: `{value}` is not a version number") from None
 
 
+MAX_SETTINGS_BYTES = 4 * 1024 * 1024
+
+
 def _table_in(path: Path) -> dict | None:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(read_regular_file(path, MAX_SETTINGS_BYTES).decode("utf-8"))
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
         raise SettingsError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: invalid TOML: {exc}") from None
-    if path.name == "pyproject.toml":
-        return data.get("tool", {}).get("lora-lint")
-    return data
+    except (ValueError, RecursionError) as exc:  # an integer of more than 4,300 digits; arrays nested too deep
+        raise SettingsError(f"{path}: invalid TOML: {type(exc).__name__}: {str(exc)[:200]}") from None
+    if path.name != "pyproject.toml":
+        return data
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise SettingsError(f"{path}: `tool` must be a table ([tool.lora-lint]), not {type(tool).__name__}")
+    table = tool.get("lora-lint")
+    if table is not None and not isinstance(table, dict):
+        raise SettingsError(f"{path}: `tool.lora-lint` must be a table, not {type(table).__name__}")
+    return table
 
 
 def settings_for_directory(directory: Path) -> Settings:

@@ -135,6 +135,9 @@ def parse_text(path: str, text: str, *, is_json: bool = False) -> ParsedFile:
                 "LL001", f"invalid JSON: {exc.msg}", Span.point(exc.lineno, exc.colno),
                 help="json.load rejects this; check for trailing commas, comments and single quotes",
             )], is_json)
+        except ValueError as exc:  # an integer of more than 4,300 digits, which json.load refuses to convert
+            return ParsedFile(path, text, None, [_unreadable_number(f"json.load raises ValueError: {exc}",
+                                                                    _longest_number(text))], is_json)
     yaml = YAML(typ="safe", pure=True)
     try:
         documents = list(yaml.compose_all(text))
@@ -204,8 +207,12 @@ class _TreeBuilder:
             self._built[id(node)] = result
             result.items = [self.build(item) for item in node.value]
         else:
-            result = Node("scalar", span, value=self._scalar_value(node), text=node.value,
-                          quoted=node.style in ("'", '"'))
+            try:
+                value = self._scalar_value(node)
+            except ValueError as exc:  # a number PyYAML's safe_load raises on: the trainer cannot load the file
+                self.diagnostics.append(_unreadable_number(str(exc), span))
+                value = node.value
+            result = Node("scalar", span, value=value, text=node.value, quoted=node.style in ("'", '"'))
             self._built[id(node)] = result
         return result
 
@@ -286,7 +293,35 @@ def _construct_by_tag(tag: str, text: str) -> Any:
     return text
 
 
+# Python refuses to convert integers of more than 4,300 decimal digits to or from text; PyYAML and json.load
+# raise on them, and a based literal (0x...) beyond that size could never be printed in a message. Every integer
+# of at most this many bits prints in at most 4,300 digits.
+MAX_INT_BITS = 14_284
+
+
+def _unreadable_number(reason: str, span: Span) -> Diagnostic:
+    return Diagnostic("LL001", f"unreadable number: {reason[:200]}", span,
+                      help="the trainer's loader fails on this value: write a number of ordinary size")
+
+
+def _longest_number(text: str) -> Span:
+    """Where the longest run of digits starts: the number json.load refused."""
+    best = max(re.finditer(r"\d+", text), key=lambda match: len(match.group()), default=None)
+    if best is None:
+        return Span.point(1, 1)
+    line = text.count("\n", 0, best.start()) + 1
+    column = best.start() - (text.rfind("\n", 0, best.start()) + 1) + 1
+    return Span(Position(line, column), Position(line, column + len(best.group())))
+
+
 def _yaml11_int(text: str) -> int:
+    value = _yaml11_int_value(text)
+    if value.bit_length() > MAX_INT_BITS:
+        raise ValueError(f"an integer of {value.bit_length():,} bits is too large to be a config value")
+    return value
+
+
+def _yaml11_int_value(text: str) -> int:
     digits = text.replace("_", "")
     sign = -1 if digits.startswith("-") else 1
     digits = digits.lstrip("+-")

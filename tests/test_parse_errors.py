@@ -51,18 +51,18 @@ def test_huge_file_is_refused_without_parsing(lint, write):
 
 
 def test_unreadable_file(lint, write, monkeypatch):
-    from pathlib import Path
+    from lora_lint import lint as lint_module
 
     path = write("secret.yaml", LORA)
-    real_read_bytes = Path.read_bytes
+    real_read = lint_module.read_regular_file
 
-    def refuse(self):
-        if self.name == "secret.yaml":
+    def refuse(file, limit):
+        if file.name == "secret.yaml":
             raise PermissionError(13, "Permission denied")
-        return real_read_bytes(self)
+        return real_read(file, limit)
 
     # root reads any file regardless of its mode bits, so the refusal is simulated where lora-lint reads
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(lint_module, "read_regular_file", refuse)
     result = lint("check", path, "--output-format", "json")
     assert result.codes() == ["LL003"]
     assert "Permission denied" in result.json["files"][0]["diagnostics"][0]["message"]

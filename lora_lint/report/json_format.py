@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from lora_lint.diagnostics import FileReport, Severity
+from lora_lint.source import MAX_INT_BITS
 
 FORMAT_VERSION = 1
 
@@ -34,7 +35,9 @@ def document(reports: list[FileReport]) -> dict:
         }
         if report.peft_version is not None:
             entry["modules_to_save"] = report.modules_to_save
-            entry["trainable_parameters"] = report.trainable_parameters
+            # null when the count is too large for JSON text (json.dumps cannot print 4,300+ digits).
+            entry["trainable_parameters"] = (report.trainable_parameters
+                                             if report.trainable_parameters.bit_length() <= MAX_INT_BITS else None)
             entry["peft_version"] = report.peft_version
         files.append(entry)
     return {
