@@ -2,8 +2,8 @@
 model's inventory.
 
 Resolution order: a local directory or config file, the bundled catalogue, the local Hugging Face cache, then a
-download of config.json alone from the Hub. Torch-free: huggingface_hub is imported only to download, and torch,
-transformers and accelerate only to build an inventory.
+download of config.json alone from the Hub (lora_lint.model.hub, bounded in size and time). Torch-free: torch,
+transformers and accelerate are imported only to build an inventory.
 """
 
 from __future__ import annotations
@@ -21,9 +21,6 @@ from lora_lint.model.cache import get_or_build
 from lora_lint.versions import installed_version
 from lora_lint.model.catalog import CatalogEntry, inventories_transformers_version, lookup
 from lora_lint.model.inventory import InventoryBuildError, build_inventory, load_inventory
-
-# Short: an unreachable Hub must not stall a pre-commit run.
-HUB_TIMEOUT_SECONDS = 5.0
 
 # What each trainer dialect always loads, whatever the config's task_type says.
 DIALECT_CLASSES = {"llmtune": "AutoModelForCausalLM"}
@@ -276,49 +273,24 @@ def _resolve_hf_cache(result: ResolvedModel, cache_dir: Path) -> bool:
 
 
 def _resolve_hub(result: ResolvedModel, hf_cache_dir: Path | None) -> None:
+    from lora_lint.model.hub import HubError, download_config
+
     model_id, revision = result.reference, result.revision
-    try:
-        from huggingface_hub import get_hf_file_metadata, hf_hub_download, hf_hub_url
-        from huggingface_hub.errors import (
-            EntryNotFoundError,
-            GatedRepoError,
-            LocalEntryNotFoundError,
-            RepositoryNotFoundError,
-            RevisionNotFoundError,
-        )
-    except ImportError:
-        result.tried.append("hub: huggingface_hub is not installed (pip install 'lora-lint[model]')")
-        return
     at_revision = f" at revision {revision!r}" if revision else ""
     try:
-        # One HEAD request first, without retries: hf_hub_download alone retries an unreachable Hub with backoff
-        # for about 20 s, far longer than a linter may wait.
-        get_hf_file_metadata(hf_hub_url(model_id, "config.json", revision=revision), timeout=HUB_TIMEOUT_SECONDS)
-        downloaded = hf_hub_download(
-            model_id, "config.json", revision=revision, cache_dir=hf_cache_dir, etag_timeout=HUB_TIMEOUT_SECONDS
-        )
-    except GatedRepoError:
-        result.tried.append(f"hub: {model_id} is gated: accept its terms on the Hub and log in (`hf auth login`)")
+        downloaded = download_config(model_id, revision, hf_cache_dir or default_hf_cache_dir())
+    except HubError as exc:
+        result.tried.append({
+            "gated": f"hub: {model_id} is gated: accept its terms on the Hub and log in (`hf auth login`)",
+            "repo": f"hub: no repository {model_id} (or it is private and no token was given)",
+            "revision": f"hub: {model_id} has no revision {revision!r}",
+            "entry": f"hub: {model_id} has no config.json{at_revision}",
+            "network": f"hub: could not reach the Hub for {model_id}: {exc}",
+        }.get(exc.kind, f"hub: could not download config.json of {model_id}{at_revision}: {exc}"))
         return
-    except RepositoryNotFoundError:
-        result.tried.append(f"hub: no repository {model_id} (or it is private and no token was given)")
-        return
-    except RevisionNotFoundError:
-        result.tried.append(f"hub: {model_id} has no revision {revision!r}")
-        return
-    except LocalEntryNotFoundError as exc:
-        result.tried.append(f"hub: could not download config.json of {model_id}{at_revision}: {exc}")
-        return
-    except EntryNotFoundError:
-        result.tried.append(f"hub: {model_id} has no config.json{at_revision}")
-        return
-    except Exception as exc:  # network failures come as the HTTP client's own exception types
-        result.tried.append(f"hub: could not reach the Hub for {model_id}: {type(exc).__name__}: {exc}")
-        return
-    config = _read_config(result, "hub", Path(downloaded))
+    config = _read_config(result, "hub", downloaded)
     if config is not None:
-        result.model_id, result.source, result.config, result.config_path = (
-            model_id, "hub", config, Path(downloaded))
+        result.model_id, result.source, result.config, result.config_path = model_id, "hub", config, downloaded
 
 
 def _inside(path: Path, root: Path) -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from lora_lint.model import hub as hub_download
 from lora_lint.model import resolve
 from lora_lint.model.catalog import inventories_transformers_version, lookup
 from lora_lint.model.resolve import choose_model_class, default_hf_cache_dir, get_inventory, resolve_model
@@ -241,7 +242,9 @@ def test_hub_download_honours_revision_and_offline(tmp_path):
     # The download landed in the HF cache, which the next run reads without asking the Hub.
     assert outcomes["cached after download"]["source"] == "cache"
     assert outcomes["cached after download"]["config"] == TINY_GPT2
-    assert sum(path == "/someone/tiny-gpt2/resolve/main/config.json" for _, path in hub.requests) == 3
+    # One GET, no HEAD, no retry; the second run reads the cache.
+    assert [request for request in hub.requests if request[1] == "/someone/tiny-gpt2/resolve/main/config.json"] == [
+        ("GET", "/someone/tiny-gpt2/resolve/main/config.json")]
     # Offline: the repository exists on the server, yet it is never asked.
     assert outcomes["offline argument"]["source"] is None
     assert outcomes["offline argument"]["tried"][-1] == "hub: offline (offline mode asked for)"
@@ -261,7 +264,7 @@ def test_unreachable_hub_fails_fast(tmp_path):
                         HF_HUB_CACHE=str(tmp_path / "cache"))
     last_tried, elapsed = json.loads(result.stdout)
     assert last_tried.startswith("hub: could not reach the Hub for someone/tiny-gpt2")
-    assert elapsed < resolve.HUB_TIMEOUT_SECONDS  # not huggingface_hub's ~20 s of retries
+    assert elapsed < hub_download.CONNECT_TIMEOUT_SECONDS  # not huggingface_hub's ~20 s of retries
 
 
 def test_not_a_repo_id_is_not_looked_up_further(tmp_path):
