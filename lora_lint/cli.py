@@ -78,9 +78,10 @@ def main(argv: list[str] | None = None) -> int:
             return _explain(args.rule)
         if args.command == "rules":
             return _list_rules()
-        from lora_lint.model.offline import offline_mode
+        from lora_lint.model.offline import offline_in_environment, offline_mode
 
-        with offline_mode(args.offline):  # for the whole run: nothing may connect, whichever library tries
+        # For the whole run: nothing may connect, whichever library tries.
+        with offline_mode(args.offline or offline_in_environment()):
             return _modules(args) if args.command == "modules" else _check(args)
     except _UsageError as exc:
         print(f"lora-lint: error: {exc}", file=sys.stderr)

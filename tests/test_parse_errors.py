@@ -103,3 +103,6 @@ def test_every_real_config_lints_without_crashing(lint, real_configs):
     assert result.code in (0, 1), result.err
     assert result.err == ""
     assert len(result.json["files"]) == len(files)
+    internal = [(entry["path"], d["message"]) for entry in result.json["files"] for d in entry["diagnostics"]
+                if d["code"] == "LL009"]
+    assert internal == []

@@ -48,6 +48,11 @@ def offline_mode(enabled: bool = True) -> Iterator[None]:
         _set_hub_constant(any(_true(value) for value in saved.values()))
 
 
+def offline_in_environment() -> bool:
+    """HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) set true: offline as if --offline were given."""
+    return any(_true(os.environ.get(name)) for name in _ENVIRONMENT)
+
+
 def _set_hub_constant(value: bool) -> None:
     constants = sys.modules.get("huggingface_hub.constants")
     if constants is not None:

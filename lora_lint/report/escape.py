@@ -25,3 +25,18 @@ def _visible(match: re.Match) -> str:
 def printable(text: str) -> str:
     """`text` with every control, bidi and surrogate character written as a backslash escape."""
     return _UNPRINTABLE.sub(_visible, text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_unicode(value):
+    """`value` (a JSON document) with lone surrogates replaced by U+FFFD: JSON text may escape them, but strict
+    parsers (SARIF consumers among them) reject a lone surrogate escape."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {valid_unicode(key): valid_unicode(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [valid_unicode(item) for item in value]
+    return value

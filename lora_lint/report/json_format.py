@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from lora_lint.diagnostics import FileReport, Severity
+from lora_lint.report.escape import valid_unicode
 from lora_lint.source import MAX_INT_BITS
 
 FORMAT_VERSION = 1
@@ -52,4 +53,4 @@ def document(reports: list[FileReport]) -> dict:
 
 
 def render(reports: list[FileReport], color: bool = False) -> str:
-    return json.dumps(document(reports), indent=2) + "\n"
+    return json.dumps(valid_unicode(document(reports)), indent=2) + "\n"

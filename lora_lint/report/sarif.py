@@ -7,6 +7,7 @@ from pathlib import Path
 
 from lora_lint import __version__
 from lora_lint.diagnostics import FileReport, Severity
+from lora_lint.report.escape import valid_unicode
 from lora_lint.registry import all_rules
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -65,4 +66,4 @@ def document(reports: list[FileReport]) -> dict:
 
 
 def render(reports: list[FileReport], color: bool = False) -> str:
-    return json.dumps(document(reports), indent=2) + "\n"
+    return json.dumps(valid_unicode(document(reports)), indent=2) + "\n"

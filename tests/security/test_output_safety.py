@@ -63,11 +63,12 @@ def test_concise_prints_one_line_per_finding(hostile):
     assert len(lines) == findings >= 4
 
 
-def test_json_and_sarif_stay_ascii_and_parse(hostile):
+def test_json_and_sarif_stay_ascii_and_parse_strictly(hostile):
     for output_format in ("json", "sarif"):
-        out = run_cli(".", "--output-format", output_format, cwd=hostile).stdout
-        out.decode("ascii")
-        json.loads(out)
+        out = run_cli(".", "--output-format", output_format, cwd=hostile).stdout.decode("ascii")
+        assert not re.search(r"\\ud[89a-f]", out, re.I)  # strict parsers reject lone surrogate escapes
+        text = json.dumps(json.loads(out))
+        assert "\\u001b[2J" in text and "\\ufffd" in text  # kept, escaped by JSON; the surrogate replaced
 
 
 def test_full_snippet_carets_stay_under_the_escaped_span():
