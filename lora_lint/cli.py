@@ -113,9 +113,8 @@ def _explain(name: str) -> int:
         rule = find_rule(name)
     except UnknownRuleError as exc:
         raise _UsageError(str(exc)) from None
-    print(f"# {rule.code} {rule.name}\n\nDefault severity: {rule.severity.value}\n\n{rule.summary}.\n\n{rule.body}",
-          end="")
-    return EXIT_CLEAN
+    return _output(f"# {rule.code} {rule.name}\n\nDefault severity: {rule.severity.value}\n\n{rule.summary}.\n\n"
+                   f"{rule.body}")
 
 
 def _list_rules() -> int:
@@ -123,9 +122,8 @@ def _list_rules() -> int:
 
     rules = all_rules().values()
     width = max(len(rule.name) for rule in rules)
-    for rule in rules:
-        print(f"{rule.code}  {rule.name:<{width}}  {rule.severity.value:<7}  {rule.summary}")
-    return EXIT_CLEAN
+    return _output("".join(f"{rule.code}  {rule.name:<{width}}  {rule.severity.value:<7}  {rule.summary}\n"
+                           for rule in rules))
 
 
 def _modules(args: argparse.Namespace) -> int:
@@ -144,11 +142,16 @@ def _modules(args: argparse.Namespace) -> int:
     if result.inventory is None:
         raise _UsageError(f"cannot build the skeleton of `{args.model}`: {result.failure}")
     if args.format == "json":
-        print(json.dumps(result.inventory, indent=1))
-        return EXIT_CLEAN
+        return _output(json.dumps(result.inventory, indent=1) + "\n")
     all_linear = match(result.inventory, {"target_modules": "all-linear"}, str(peft_knowledge().version)).targets
-    sys.stdout.write(render(resolved.model_id, result.inventory, all_linear, result.notes))
-    return EXIT_CLEAN
+    return _output(render(resolved.model_id, result.inventory, all_linear, result.notes))
+
+
+def _output(text: str) -> int:
+    """Print a command's output; one that cannot be written (a full disk, a closed stdout) is exit 2."""
+    from lora_lint.output import write_stdout
+
+    return EXIT_CLEAN if write_stdout(text) else EXIT_USAGE
 
 
 def _check(args: argparse.Namespace) -> int:

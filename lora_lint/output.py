@@ -10,8 +10,8 @@ import sys
 
 
 def write_stdout(text: str) -> bool:
-    """Write `text` to stdout. Returns False when it could not be written; a reader that went away (a broken pipe)
-    is normal and quiet, anything else is said on stderr."""
+    """Write `text` to stdout. Returns False when it could not be written, which is said on stderr. A reader that
+    went away early (a broken pipe: `| head`) is normal: quiet, and True."""
     stream = sys.stdout
     if stream is None:  # Python sets it to None when the process starts with stdout closed
         _warn("stdout is closed")
@@ -30,11 +30,11 @@ def write_stdout(text: str) -> bool:
         return True
     except BrokenPipeError:
         _silence_stdout()
-        return False
+        return True
     except (OSError, ValueError) as exc:  # ENOSPC on /dev/full, EBADF, or a stream closed under us
         _silence_stdout()
         reason = os.strerror(exc.errno) if isinstance(exc, OSError) and exc.errno else str(exc)
-        _warn(f"could not write the report to stdout: {reason}")
+        _warn(f"could not write to stdout: {reason}")
         return False
 
 

@@ -88,8 +88,9 @@ def resolve_model(
     path = Path(reference).expanduser()
     try:
         exists = path.exists()
-    except OSError as exc:  # a name too long for the file system is no path, and no Hub id either
-        result.tried.append(f"local: {reference[:80]!r}... is not a usable path ({exc.strerror})")
+    except (OSError, ValueError) as exc:  # too long for the file system, or a NUL in it: no path, no Hub id
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        result.tried.append(f"local: {reference[:80]!r}... is not a usable path ({reason})")
         return result
     if exists:
         _resolve_local(result, path)

@@ -90,9 +90,9 @@ def test_rank_of_4300_digits_reports_in_every_format(run, output_format):
         assert entry["trainable_parameters"] is None and "LL312" in {d["code"] for d in entry["diagnostics"]}  # rank-too-large
 
 
-@pytest.mark.parametrize("reference", ["a" * 300, "someone/" + "b" * 300, "x" * 5000 + "/y"])
-def test_model_id_too_long_for_a_path(run, reference):
-    code, captured = run("c.yml", f"model:\n  hf_model_ckpt: {reference}\nlora:\n  r: 8\n", output_format="full")
+@pytest.mark.parametrize("reference", ["a" * 300, "someone/" + "b" * 300, "x" * 5000 + "/y", "a\\0b"])
+def test_model_id_too_long_for_a_path_or_with_a_nul(run, reference):
+    code, captured = run("c.yml", f'model:\n  hf_model_ckpt: "{reference}"\nlora:\n  r: 8\n', output_format="full")
     assert code == 0
     assert "LL201 [model-unresolved] cannot resolve base model" in captured.out
 

@@ -135,7 +135,16 @@ def test_full_stdout_is_not_an_internal_error(tmp_path):
     with open("/dev/full", "w") as device:
         result = run_cli(".", cwd=many_findings(tmp_path, 2), stdout=device)
     assert result.returncode == 1
-    assert result.stderr.decode() == "lora-lint: could not write the report to stdout: No space left on device\n"
+    assert result.stderr.decode() == "lora-lint: could not write to stdout: No space left on device\n"
+
+
+def test_other_commands_on_a_full_stdout_exit_2_without_an_internal_error(tmp_path):
+    environment = {**os.environ, "PYTHONPATH": str(REPO)}
+    with open("/dev/full", "w") as device:
+        result = subprocess.run([sys.executable, "-m", "lora_lint", "explain", "LL101"], env=environment,
+                                stdout=device, stderr=subprocess.PIPE, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.decode() == "lora-lint: could not write to stdout: No space left on device\n"
 
 
 def test_closed_stdout_is_not_an_internal_error(tmp_path):
