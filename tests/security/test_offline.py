@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lora_lint.model.offline import OfflineConnectionRefused, offline_mode
+from lora_lint.model.offline import OfflineConnectionRefused, offline_in_environment, offline_mode
 
 REPO = Path(__file__).resolve().parents[2]
 COMMIT = "a" * 40
@@ -113,3 +113,14 @@ def test_offline_mode_refuses_connections_only_inside_the_block(server):
             break
         threading.Event().wait(0.05)
     assert server.connections == 1
+
+
+def test_hub_offline_environment_means_offline(monkeypatch):
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        monkeypatch.delenv(name, raising=False)
+    assert not offline_in_environment()
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert offline_in_environment()
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "yes")
+    assert offline_in_environment()
