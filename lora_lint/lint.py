@@ -130,7 +130,7 @@ def _describe_exception(exc: Exception) -> str:
         text = str(exc)
     except Exception:  # an exception whose own message cannot be made (a 4,300+ digit int in it)
         text = ""
-    text = text if len(text) <= 300 else text[:300] + "..."
+    text = text if len(text) <= 1000 else text[:1000] + "..."
     where = ""
     frames = [frame for frame in traceback.extract_tb(exc.__traceback__) if "lora_lint" in Path(frame.filename).parts]
     if frames:

@@ -110,9 +110,10 @@ def test_peft_dry_run_disagreement_is_an_internal_error(lint, write, monkeypatch
 
     monkeypatch.setattr(base_model, "_match", wrong)
     content = "r: 4\ntarget_modules: [c_attn]\nfan_in_fan_out: true\nbase_model_name_or_path: gpt2\n"
-    result = lint("check", write("a.yaml", content), "--peft-dry-run")
-    assert result.code == 2
-    assert "disagrees with PEFT" in result.err and "transformer.h.9.attn.c_attn" in result.err
+    result = lint("check", write("a.yaml", content), "--peft-dry-run", "--output-format", "concise")
+    assert result.code == 1 and result.err == ""  # reported on the file (LL009), the run goes on
+    assert "LL009 [internal-error] lora-lint failed on this file: PeftDisagreement" in result.out
+    assert "disagrees with PEFT" in result.out and "transformer.h.9.attn.c_attn" in result.out
 
 
 def test_modules_command(lint):
