@@ -9,6 +9,7 @@ find it there.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import os
 import re
@@ -18,7 +19,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import quote, urljoin, urlsplit
+import urllib.request
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import lora_lint
 from lora_lint.files import read_regular_file
@@ -73,14 +75,9 @@ def _exchange(parts, headers: dict, deadline: float, max_bytes: int) -> tuple[in
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise HubError("deadline", "the Hub did not answer in time")
-    if parts.scheme == "https":
-        connection = http.client.HTTPSConnection(parts.hostname, parts.port, context=ssl.create_default_context(),
-                                                 timeout=min(CONNECT_TIMEOUT_SECONDS, remaining))
-    elif parts.scheme == "http":
-        connection = http.client.HTTPConnection(parts.hostname, parts.port,
-                                                timeout=min(CONNECT_TIMEOUT_SECONDS, remaining))
-    else:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise HubError("http", f"redirected to a {parts.scheme or 'relative'} URL")
+    connection, target = _connection(parts, headers, min(CONNECT_TIMEOUT_SECONDS, remaining))
     expired = threading.Event()
     sockets = []  # the connected socket: the response keeps reading it after the connection lets go of it
 
@@ -98,7 +95,7 @@ def _exchange(parts, headers: dict, deadline: float, max_bytes: int) -> tuple[in
     try:
         connection.connect()
         sockets.append(connection.sock)
-        connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers=headers)
+        connection.request("GET", target, headers=headers)
         response = connection.getresponse()
         response_headers = {key.lower(): value for key, value in response.getheaders()}
         declared = response_headers.get("content-length", "")
@@ -128,6 +125,30 @@ def _exchange(parts, headers: dict, deadline: float, max_bytes: int) -> tuple[in
     finally:
         timer.cancel()
         connection.close()
+
+
+def _connection(parts, headers: dict, timeout: float) -> tuple[http.client.HTTPConnection, str]:
+    """A connection for `parts` and the request target, through the proxy the environment names (HTTPS_PROXY,
+    HTTP_PROXY, NO_PROXY), as huggingface_hub's client would use it."""
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if not proxy or urllib.request.proxy_bypass(parts.hostname):
+        if parts.scheme == "https":
+            return http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout,
+                                               context=ssl.create_default_context()), path
+        return http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout), path
+    via = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    proxy_headers = {}
+    if via.username:
+        credentials = f"{unquote(via.username)}:{unquote(via.password or '')}".encode()
+        proxy_headers["Proxy-Authorization"] = "Basic " + base64.b64encode(credentials).decode("ascii")
+    if parts.scheme == "https":  # a CONNECT tunnel: the proxy sees neither the request nor the token
+        connection = http.client.HTTPSConnection(via.hostname, via.port or 8080, timeout=timeout,
+                                                 context=ssl.create_default_context())
+        connection.set_tunnel(parts.hostname, parts.port or 443, headers=proxy_headers)
+        return connection, path
+    headers.update(proxy_headers)
+    return http.client.HTTPConnection(via.hostname, via.port or 8080, timeout=timeout), parts.geturl()
 
 
 def _status_error(status: int, error_code: str) -> HubError:

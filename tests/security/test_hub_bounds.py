@@ -56,6 +56,7 @@ class MisbehavingHub:
         self.server = socket.create_server(("127.0.0.1", 0))
         self.server.settimeout(0.1)
         self.requests = 0
+        self.request_lines: list[bytes] = []
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.serve, daemon=True)
         self.thread.start()
@@ -74,7 +75,7 @@ class MisbehavingHub:
             self.requests += 1
             with connection:
                 try:
-                    connection.recv(65536)
+                    self.request_lines.append(connection.recv(65536).split(b"\r\n")[0])
                     self.behave(connection, self.stop)
                 except OSError:  # the client hung up, as it should
                     pass
@@ -137,3 +138,14 @@ def test_a_misbehaving_hub_is_cut_off(hub_with, tmp_path, scenario, reason):
     assert elapsed < DEADLINE + 8
     assert server.requests == (hub.MAX_REDIRECTS + 1 if scenario == "redirect loop" else 1)  # never retried
     assert not (tmp_path / "cache" / "models--someone--model" / "snapshots").exists()
+
+
+def test_the_environment_proxy_is_used_like_huggingface_hub_would(hub_with, tmp_path, monkeypatch):
+    proxy = hub_with("ok")
+    monkeypatch.setenv("HF_ENDPOINT", "http://hub.invalid")  # reachable only through the proxy
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy.endpoint)
+    result, _ = resolve(tmp_path)
+    assert result.source == "hub", result.tried
+    assert proxy.request_lines == [b"GET http://hub.invalid/someone/model/resolve/main/config.json HTTP/1.1"]
