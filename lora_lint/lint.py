@@ -11,11 +11,11 @@ from lora_lint.base_model import attach_model
 from lora_lint.config import LoraConfigView
 from lora_lint.diagnostics import Diagnostic, FileReport, Severity, Span
 from lora_lint.dialects import detect, unsupported_dialect
+from lora_lint.files import FileTooLarge, NotRegularFile, read_regular_file
 from lora_lint.peft_schema import PeftKnowledge, peft_knowledge
 from lora_lint.registry import all_rules
 from lora_lint.rules import Finding, load_checks
 from lora_lint.settings import Settings
-from lora_lint.files import FileTooLarge, NotRegularFile, read_regular_file
 from lora_lint.source import MAX_FILE_BYTES, MAX_INT_BITS, Node, ParsedFile, parse_file
 from lora_lint.suppress import apply_suppressions, find_suppressions, unused_suppressions
 
@@ -46,7 +46,8 @@ class LintContext:
 
 
 def lint_file(path: Path, settings: Settings, options: LintOptions, explicit: bool) -> FileReport | None:
-    """Lint one file. Returns None for a file found by walking a directory that is not a LoRA config."""
+    """Lint one file. Returns None for a file found by walking a directory that is not a LoRA config (or not a
+    regular file)."""
     display = path.as_posix()
     report = FileReport(display)
     try:

@@ -301,7 +301,8 @@ MAX_INT_BITS = 14_284
 
 def _unreadable_number(reason: str, span: Span) -> Diagnostic:
     return Diagnostic("LL001", f"unreadable number: {reason[:200]}", span,
-                      help="the trainer's loader fails on this value: write a number of ordinary size")
+                      help="YAML and JSON loaders raise on numbers like this, or Python cannot print them: "
+                           "write a number of ordinary size")
 
 
 def _longest_number(text: str) -> Span:
