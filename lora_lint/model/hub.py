@@ -52,17 +52,18 @@ def download_config(model_id: str, revision: str | None, cache_dir: Path) -> Pat
 
 def _get(url: str, endpoint_host: str, deadline: float, max_bytes: int) -> tuple[bytes, str]:
     token = _token()
+    commit = ""
     for _ in range(MAX_REDIRECTS + 1):
         parts = urlsplit(url)
         headers = {"User-Agent": f"lora-lint/{lora_lint.__version__}", "Accept-Encoding": "identity"}
         if token and parts.netloc == endpoint_host:  # never hand the token to another host
             headers["Authorization"] = f"Bearer {token}"
         status, response_headers, body = _exchange(parts, headers, deadline, max_bytes)
+        commit = commit or response_headers.get("x-repo-commit", "")  # the Hub's answer has it, a CDN's not
         if status in (301, 302, 303, 307, 308) and response_headers.get("location"):
             url = urljoin(url, response_headers["location"])
             continue
         if status == 200:
-            commit = response_headers.get("x-repo-commit", "")
             if not _COMMIT_HASH.fullmatch(commit):
                 raise HubError("http", "the Hub's answer names no commit (X-Repo-Commit)")
             return body, commit

@@ -45,6 +45,8 @@ SCENARIOS = {
     "trickled headers": trickle(b"HTTP/1.1 200 OK\r\n" + HEADERS + b"\r\n" + CONFIG, 0.5),
     "dropped chunked body": lambda c, stop: c.sendall(b"HTTP/1.1 200 OK\r\n" + HEADERS
                                                       + b"Transfer-Encoding: chunked\r\n\r\n400\r\n{\"model_"),
+    "ok without commit": lambda c, stop: c.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: %d\r\n\r\n"
+                                                   % len(CONFIG) + CONFIG),
     "redirect loop": lambda c, stop: c.sendall(b"HTTP/1.1 302 Found\r\nLocation: /again/resolve/main/config.json\r\n"
                                                b"Content-Length: 0\r\nConnection: close\r\n\r\n"),
 }
@@ -57,6 +59,7 @@ class MisbehavingHub:
         self.server.settimeout(0.1)
         self.requests = 0
         self.request_lines: list[bytes] = []
+        self.authorized: list[bool] = []
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.serve, daemon=True)
         self.thread.start()
@@ -75,7 +78,9 @@ class MisbehavingHub:
             self.requests += 1
             with connection:
                 try:
-                    self.request_lines.append(connection.recv(65536).split(b"\r\n")[0])
+                    request = connection.recv(65536)
+                    self.request_lines.append(request.split(b"\r\n")[0])
+                    self.authorized.append(b"\r\nauthorization: bearer hf_test\r\n" in request.lower())
                     self.behave(connection, self.stop)
                 except OSError:  # the client hung up, as it should
                     pass
@@ -149,3 +154,15 @@ def test_the_environment_proxy_is_used_like_huggingface_hub_would(hub_with, tmp_
     result, _ = resolve(tmp_path)
     assert result.source == "hub", result.tried
     assert proxy.request_lines == [b"GET http://hub.invalid/someone/model/resolve/main/config.json HTTP/1.1"]
+
+
+def test_a_redirect_to_another_host_gets_no_token(hub_with, tmp_path, monkeypatch):
+    cdn = hub_with("ok without commit")
+    monkeypatch.setitem(SCENARIOS, "redirect to cdn", lambda c, stop: c.sendall(
+        b"HTTP/1.1 307 Temporary Redirect\r\nX-Repo-Commit: " + COMMIT.encode() + b"\r\nLocation: " +
+        cdn.endpoint.encode() + b"/blob\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+    hub_server = hub_with("redirect to cdn")  # the endpoint now
+    result, _ = resolve(tmp_path)
+    assert result.source == "hub", result.tried
+    assert hub_server.authorized == [True] and cdn.authorized == [False]
+    assert cdn.request_lines == [b"GET /blob HTTP/1.1"]
