@@ -84,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         with offline_mode(args.offline or offline_in_environment()):
             return _modules(args) if args.command == "modules" else _check(args)
     except _UsageError as exc:
-        print(f"lora-lint: error: {exc}", file=sys.stderr)
+        from lora_lint.report.escape import printable
+
+        print(f"lora-lint: error: {printable(str(exc))}", file=sys.stderr)  # it may quote a path or a value
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_CLEAN

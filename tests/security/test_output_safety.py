@@ -155,3 +155,11 @@ def test_closed_stdout_is_not_an_internal_error(tmp_path):
                             cwd=tmp_path, env=environment, stderr=subprocess.PIPE, timeout=120)
     assert result.returncode == 1
     assert result.stderr.decode() == "lora-lint: stdout is closed\n"
+
+
+def test_usage_errors_escape_what_they_quote(tmp_path):
+    (tmp_path / ".lora-lint.toml").write_text('peft-version = "1\\u001b[2J"\n')
+    (tmp_path / "c.yml").write_text("lora:\n  r: 8\n")
+    result = run_cli("c.yml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert b"\x1b" not in result.stderr and b"`1\\x1b[2J` is not a version number" in result.stderr
