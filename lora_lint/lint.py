@@ -43,12 +43,14 @@ class LintContext:
     notes: list[Diagnostic] = field(default_factory=list)
 
 
-def lint_file(path: Path, settings: Settings, options: LintOptions, explicit: bool) -> FileReport | None:
-    """Lint one file. Returns None for a file found by walking a directory that is not a LoRA config."""
+def lint_file(path: Path, settings: Settings, options: LintOptions, explicit: bool,
+              data: bytes | None = None) -> FileReport | None:
+    """Lint one file (or `data` as its contents: the fixer lints what it would write). Returns None for a file found
+    by walking a directory that is not a LoRA config."""
     display = path.as_posix()
     report = FileReport(display)
     try:
-        data = path.read_bytes()
+        data = path.read_bytes() if data is None else data
     except OSError as exc:
         report.diagnostics.append(Diagnostic("LL003", f"cannot read file: {exc.strerror or exc}"))
         return _finish(report, settings, path)
@@ -113,7 +115,7 @@ def run_checks(context: LintContext, settings: Settings, path: Path, report: Fil
 
 def _diagnostic(code: str, finding: Finding) -> Diagnostic:
     span = finding.at.span if isinstance(finding.at, Node) else finding.at
-    return Diagnostic(code, finding.message, span, help=finding.help)
+    return Diagnostic(code, finding.message, span, help=finding.help, fix=finding.fix)
 
 
 def _finish(report: FileReport, settings: Settings, path: Path) -> FileReport:

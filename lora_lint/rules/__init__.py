@@ -7,7 +7,7 @@ import pkgutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterator
 
-from lora_lint.diagnostics import Span
+from lora_lint.diagnostics import Fix, Span
 from lora_lint.source import Node
 
 if TYPE_CHECKING:
@@ -19,6 +19,7 @@ class Finding:
     at: Node | Span
     message: str
     help: str | None = None
+    fix: Fix | None = None  # built with lora_lint.fix.edits from the nodes the finding is about
 
 
 Check = Callable[["LintContext"], Iterator[Finding]]

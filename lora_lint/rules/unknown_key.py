@@ -1,5 +1,6 @@
+from lora_lint.fix.edits import UNSAFE, replace_scalar
 from lora_lint.rules import Finding, rule
-from lora_lint.suggest import did_you_mean
+from lora_lint.suggest import closest, did_you_mean
 
 # Names people write for LoraConfig fields in other tools' configs.
 ALIASES = {
@@ -27,4 +28,12 @@ def check(ctx):
         else:
             consequence = "`LoraConfig(**config)` raises TypeError on it"
         yield Finding(setting.key_node, f"unknown key `{key}`: not a LoraConfig field, {consequence}",
-                      suggestion or "remove it; `lora-lint explain LL101` lists where LoraConfig's fields are")
+                      suggestion or "remove it; `lora-lint explain LL101` lists where LoraConfig's fields are",
+                      _rename(ctx, setting, ALIASES.get(key) or closest(key, fields)))
+
+
+def _rename(ctx, setting, meant):
+    """Unsafe: the trainer then receives a setting it never saw, and the guess may be wrong."""
+    if meant is None or meant in ctx.config.settings:
+        return None
+    return replace_scalar(ctx, setting.key_node, meant, UNSAFE, f"renamed `{setting.key}` to `{meant}`")
