@@ -218,7 +218,7 @@ def _check(args: argparse.Namespace) -> int:
     color = args.output_format == "full" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     sys.stdout.write(RENDERERS[args.output_format](reports, color=color))
     summary = outcome.summary(would=False, show_fixes=args.show_fixes) if fixing else ""
-    if args.output_format in ("full", "concise"):
+    if args.output_format == "full":
         sys.stdout.write(summary + fixable_note(reports, args.unsafe_fixes))
     else:
         sys.stderr.write(summary)

@@ -26,6 +26,7 @@ class Rule:
     body: str  # the Markdown documentation after the front matter
     needs_model: bool
     example_args: str  # command-line options the examples are checked with
+    fix: str  # the kinds of fix the rule offers ("safe", "unsafe", "safe, unsafe"), "" for none
 
     def section(self, title: str) -> str:
         match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", self.body, re.S | re.M)
@@ -66,6 +67,7 @@ def _parse_doc(path: Path) -> Rule:
         body=text[match.end():].strip() + "\n",
         needs_model=meta.get("needs_model", "no") == "yes",
         example_args=meta.get("example_args", ""),
+        fix=meta.get("fix", ""),
     )
 
 
@@ -109,6 +111,6 @@ RULE_TABLE_END = "<!-- end of rule table -->"
 
 def rule_table() -> str:
     """The README's rule table, generated from the rule docs."""
-    rows = ["| Code | Name | Severity | What it checks |", "|---|---|---|---|"]
-    rows += [f"| {r.code} | `{r.name}` | {r.severity.value} | {r.summary} |" for r in all_rules().values()]
+    rows = ["| Code | Name | Severity | Fix | What it checks |", "|---|---|---|---|---|"]
+    rows += [f"| {r.code} | `{r.name}` | {r.severity.value} | {r.fix} | {r.summary} |" for r in all_rules().values()]
     return "\n".join([RULE_TABLE_START, *rows, RULE_TABLE_END])
