@@ -29,7 +29,7 @@ def test_full_format(lint, bad):
     assert "help: did you mean `lora_alpha`?" in out
     assert "LL109 [duplicate-entry]" in out
     assert "7 |   target_modules: [q_proj, v_proj, q_proj]\n  |                                    ^^^^^^\n" in out
-    assert out.rstrip().endswith("Found 1 error, 1 warning.\n[*] 1 fixable with `--fix` (1 more fix with `--unsafe-fixes`).")
+    assert out.rstrip().endswith("Found 1 error, 1 warning.\n[*] 1 fixable with `--fix` (1 more with `--unsafe-fixes`).")
     assert "\x1b[" not in out  # not a terminal: no color
 
 

@@ -34,8 +34,8 @@ class FixOutcome:
         count = sum(len(f.fixed_diagnostics) for _, f in self.fixed)
         if not count:
             return "No fixes available.\n" if would else ""
-        lines = [f"{'Would fix' if would else 'Fixed'} {_plural(count, 'finding')} in {_plural(len(self.fixed), 'file')}"
-                 + (":" if show_fixes else ".")]
+        verb = "Would fix" if would else "Fixed"
+        lines = [f"{verb} {_plural(count, 'finding')} in {_plural(len(self.fixed), 'file')}{':' if show_fixes else '.'}"]
         if show_fixes:
             for path, fixed in self.fixed:
                 lines.append(f"- {path}:")
@@ -88,11 +88,10 @@ def fixable_note(reports: list[FileReport], unsafe: bool) -> str:
     hidden = len(diagnostics) - safe
     if not diagnostics:
         return ""
-    flag = "--fix --unsafe-fixes" if unsafe else "--fix"
-    note = f"[*] {safe} fixable with `{flag}`" if safe else "No fixes available without `--unsafe-fixes`"
-    if hidden:
-        note += f" ({_plural(hidden, 'more fix', 'more fixes')} with `--unsafe-fixes`)"
-    return note + ".\n"
+    if not safe:
+        return f"[*] {_plural(hidden, 'fix', 'fixes')} available with `--unsafe-fixes`.\n"
+    note = f"[*] {safe} fixable with `{'--unsafe-fixes' if unsafe else '--fix'}`"
+    return note + (f" ({hidden} more with `--unsafe-fixes`).\n" if hidden else ".\n")
 
 
 def _describe(d: Diagnostic) -> str:
