@@ -48,9 +48,10 @@ def apply_edits(text: str, edits: list[Edit]) -> str:
 
 @dataclass
 class Pass:
-    """One round of fixes: the text they were applied to, and the diagnostics whose fixes were applied."""
+    """One round of fixes: the text they were applied to, what its lint found, and the diagnostics fixed."""
 
     before: str
+    found: list[Diagnostic]
     fixed: list[Diagnostic]
 
     @property
@@ -93,8 +94,9 @@ def fix_text(data: bytes, report: FileReport, lint: Callable[[bytes], FileReport
         return None
     result = FixedFile(data, text, text, report, bom=bom)
     seen = {text}
-    for _ in range(MAX_PASSES):
-        candidates = [d for d in result.report.diagnostics if applicable(d, unsafe)]
+    refused: set[tuple] = set()  # fixes that broke the file when applied: never tried again
+    while len(result.passes) < MAX_PASSES:
+        candidates = [d for d in result.report.diagnostics if applicable(d, unsafe) and _key(d) not in refused]
         chosen = {id(fix) for fix in select([d.fix for d in candidates])}
         fixed = [d for d in candidates if id(d.fix) in chosen]
         if not fixed:
@@ -104,11 +106,19 @@ def fix_text(data: bytes, report: FileReport, lint: Callable[[bytes], FileReport
             break  # fixes that undo each other
         new_report = lint((codecs.BOM_UTF8 if bom else b"") + new_text.encode("utf-8"))
         if new_report is None or _broke_syntax(result.report, new_report):
-            break  # a fix must never turn a config into one that does not parse: keep the last good text
-        result.passes.append(Pass(result.fixed_text, fixed))
+            # A fix must never leave a file that does not parse (two keys renamed to one name): alone, a fix that
+            # still breaks it is refused; together, the first is retried on its own.
+            refused.update(_key(d) for d in (fixed if len(fixed) == 1 else fixed[1:]))
+            continue
+        result.passes.append(Pass(result.fixed_text, result.report.diagnostics, fixed))
         result.fixed_text, result.report = new_text, new_report
         seen.add(new_text)
+        refused.clear()
     return result
+
+
+def _key(diagnostic: Diagnostic) -> tuple:
+    return diagnostic.code, diagnostic.fix.edits
 
 
 def _broke_syntax(before: FileReport, after: FileReport) -> bool:

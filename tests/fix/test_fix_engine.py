@@ -72,3 +72,24 @@ def test_text_the_parser_did_not_see_is_not_fixed():
     lint = _reporting(lambda text: _fix((0, 1, "b")))
     stale = lint(b"old\n")
     assert fix_text(b"a\n", stale, lint, unsafe=False) is None
+
+
+def test_fixes_that_break_the_file_together_are_applied_one_at_a_time():
+    # two keys renamed to the same name: together they make a duplicate key; the second then offers no fix
+    def lint(data: bytes) -> FileReport:
+        text = data.decode("utf-8")
+        keys = [line.split(":")[0] for line in text.splitlines()]
+        diagnostics = [Diagnostic("LL002", "dup")] if len(set(keys)) < len(keys) else []
+        offset = 0
+        for line in text.splitlines(keepends=True):
+            key = line.split(":")[0]
+            if key in ("alpha", "lora_aplha") and "lora_alpha" not in keys:
+                diagnostics.append(Diagnostic("LL101", key, fix=Fix((Edit(offset, offset + len(key), "lora_alpha"),),
+                                                                    Applicability.UNSAFE, "rename")))
+            offset += len(line)
+        return FileReport("x.yaml", diagnostics=diagnostics, source_lines=text.splitlines())
+
+    data = b"alpha: 16\nlora_aplha: 32\n"
+    result = fix_text(data, lint(data), lint, unsafe=True)
+    assert result.fixed_text == "lora_alpha: 16\nlora_aplha: 32\n"
+    assert [len(p.fixed) for p in result.passes] == [1]
