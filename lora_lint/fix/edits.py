@@ -20,6 +20,8 @@ _PLAIN_SAFE = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 _BLOCK_ITEM_PREFIX = re.compile(r"[ \t]*-[ \t]+")
 _LINE_REST = re.compile(r"[ \t]*(?:#[^\r\n]*)?\r?")
 _FLOW_SEPARATOR = re.compile(r"[ \t]*,[ \t\r\n]*")
+# From a key's colon to its block value: line ends, blank or comment lines, the value's indentation.
+_KEY_TO_BLOCK_VALUE = re.compile(r":[ \t]*(?:#[^\r\n]*)?\r?\n(?:[ \t]*(?:#[^\r\n]*)?\r?\n)*[ \t]*\Z")
 
 
 def replace_scalar(ctx, node: Node, value: str, applicability: Applicability, message: str) -> Fix | None:
@@ -59,13 +61,17 @@ def unwrap_single_item(ctx, seq: Node, applicability: Applicability, message: st
         return _fix(Edit(seq.start, seq.end, written), applicability, message)
     if text[seq.start] != "-" or not _BLOCK_ITEM_PREFIX.fullmatch(text[seq.start:item.start]):
         return None
-    # Block style: pull the value up onto the key's line when only a line break separates them.
-    start = seq.start
-    while start > 0 and text[start - 1] in " \t\r\n":
-        start -= 1
-    if start > 0 and text[start - 1] == ":" and "\n" in text[start:seq.start]:
-        return _fix(Edit(start, item.end, " " + written), applicability, message)
-    return _fix(Edit(seq.start, item.end, written), applicability, message)
+    # Block style: the value moves up onto its key's line, after the colon.
+    between = _KEY_TO_BLOCK_VALUE.search(text, max(0, seq.start - 4096), seq.start)
+    if between is None:
+        return None
+    colon = between.start()
+    if "#" not in between.group():
+        return _fix(Edit(colon + 1, item.end, " " + written), applicability, message)
+    line = _item_line(text, item)  # comments in between stay: the item's line goes, the value goes after the colon
+    if line is None or "#" in text[item.end:line[1]]:
+        return None
+    return Fix((Edit(colon + 1, colon + 1, " " + written), Edit(*line, "")), applicability, message)
 
 
 def remove_item(ctx, seq: Node, index: int, applicability: Applicability, message: str) -> Fix | None:
@@ -80,6 +86,13 @@ def remove_item(ctx, seq: Node, index: int, applicability: Applicability, messag
         if not _FLOW_SEPARATOR.fullmatch(text[previous.end:item.start]):
             return None
         return _fix(Edit(previous.end, item.end, ""), applicability, message)
+    line = _item_line(text, item)
+    return None if line is None else _fix(Edit(*line, ""), applicability, message)
+
+
+def _item_line(text: str, item: Node) -> tuple[int, int] | None:
+    """The span of a block list item's whole line with its line break (for the last line of a file without a final
+    line break, the break before it), when the line holds only `- item` and perhaps a comment."""
     line_start = text.rfind("\n", 0, item.start) + 1
     line_end = text.find("\n", item.end)
     line_end = len(text) if line_end == -1 else line_end
@@ -87,12 +100,11 @@ def remove_item(ctx, seq: Node, index: int, applicability: Applicability, messag
             text[item.end:line_end]):
         return None
     if line_end < len(text):
-        return _fix(Edit(line_start, line_end + 1, ""), applicability, message)
-    # The last line of a file without a final line break: take the break before it instead.
+        return line_start, line_end + 1
     start = line_start - 1
     if start > 0 and text[start - 1] == "\r":
         start -= 1
-    return _fix(Edit(max(start, 0), line_end, ""), applicability, message)
+    return max(start, 0), line_end
 
 
 def yaml_reads_as_string(value: str) -> bool:

@@ -34,8 +34,13 @@ def rule(code: str) -> Callable[[Check], Check]:
     return register
 
 
+_loaded: list[bool] = []
+
+
 def load_checks() -> dict[str, Check]:
-    if not CHECKS:
+    # Not `if not CHECKS`: a rule module imported on its own registers its check alone.
+    if not _loaded:
         for module in pkgutil.iter_modules(__path__):
             importlib.import_module(f"{__name__}.{module.name}")
+        _loaded.append(True)
     return CHECKS

@@ -324,7 +324,7 @@ def test_fixes_keep_every_byte_outside_their_spans(case, unsafe, folder):
             for edit in diagnostic.fix.edits:
                 # beyond those lines an edit may only take punctuation: a flow item's `,`, the brackets of the list
                 # whose only item it is, a block list's line break
-                outside = before[edit.start:max(edit.start, low)] + before[min(edit.end, high):edit.end]
+                outside = before[edit.start:min(edit.end, low)] + before[max(edit.start, high):edit.end]
                 assert not outside.strip(" \t\r\n,[]"), (diagnostic, outside)
     assert on_disk == current == fixed.fixed
 
