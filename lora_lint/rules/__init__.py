@@ -34,13 +34,14 @@ def rule(code: str) -> Callable[[Check], Check]:
     return register
 
 
-_loaded: list[bool] = []
+_all_imported = False
 
 
 def load_checks() -> dict[str, Check]:
-    # Not `if not CHECKS`: a rule module imported on its own registers its check alone.
-    if not _loaded:
+    global _all_imported
+    # Not `if not CHECKS`: a rule module imported on its own has registered its check alone.
+    if not _all_imported:
         for module in pkgutil.iter_modules(__path__):
             importlib.import_module(f"{__name__}.{module.name}")
-        _loaded.append(True)
+        _all_imported = True
     return CHECKS
