@@ -34,8 +34,8 @@ class FixOutcome:
         count = sum(len(f.fixed_diagnostics) for _, f in self.fixed)
         if not count:
             return "No fixes available.\n" if would else ""
-        verb = "Would fix" if would else "Fixed"
-        lines = [f"{verb} {_plural(count, 'finding')} in {_plural(len(self.fixed), 'file')}{':' if show_fixes else '.'}"]
+        verb, files = "Would fix" if would else "Fixed", _plural(len(self.fixed), "file")
+        lines = [f"{verb} {_plural(count, 'finding')} in {files}{':' if show_fixes else '.'}"]
         if show_fixes:
             for path, fixed in self.fixed:
                 lines.append(f"- {path}:")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 
@@ -16,6 +14,8 @@ class ChangedOnDisk(Exception):
 def write_atomically(path: Path, expected: bytes, data: bytes) -> None:
     """Replace the file's bytes `expected` with `data` in one rename, keeping its mode bits. A symlink's target is
     written, and the link kept."""
+    import tempfile
+
     target = Path(os.path.realpath(path))
     mode = stat.S_IMODE(target.stat().st_mode)
     if target.read_bytes() != expected:
@@ -35,6 +35,8 @@ def write_atomically(path: Path, expected: bytes, data: bytes) -> None:
 
 def unified_diff(path: str, before: str, after: str) -> str:
     """`diff -u` of two texts, line endings kept as they are, with git's marker for a missing final line break."""
+    import difflib
+
     lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
                                  fromfile=f"a/{path}", tofile=f"b/{path}")
     out = []

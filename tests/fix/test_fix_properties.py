@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 from pathlib import Path
 
@@ -34,6 +33,8 @@ from lora_lint.fix import apply_fixes  # noqa: E402
 from lora_lint.fix.engine import applicable  # noqa: E402
 from lora_lint.lint import LintOptions, lint_file  # noqa: E402
 from lora_lint.settings import Settings  # noqa: E402
+
+from .checks import assert_fixed_findings_gone, assert_only_edit_spans_changed  # noqa: E402
 
 EXAMPLES = int(os.environ.get("LORA_LINT_FIX_EXAMPLES", "1000"))
 CASES = {"cases": 0, "fixed files": 0, "fixes": 0, "passes > 1": 0, "json": 0, "crlf": 0, "anchors": 0,
@@ -242,40 +243,8 @@ def folder():
     print(f"\nfix property cases: {CASES}")
 
 
-def _lint(path: Path, dialect: str, data: bytes | None = None):
-    return lint_file(path, Settings(root=path.parent), LintOptions(dialect=dialect, offline=True), True, data=data)
-
-
-def _line_bounds(text: str, first: int, last: int) -> tuple[int, int]:
-    """Offsets of the start of line `first` and of the end (with its line break) of line `last`, 1-based."""
-    starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
-    start = starts[max(first, 1) - 1]
-    end = starts[last] if last < len(starts) else len(text)
-    return start, end
-
-
-def _kind(diagnostic) -> tuple[str, str]:
-    return diagnostic.code, re.sub(r"line \d+", "line N", diagnostic.message)
-
-
-def _offset(text: str, diagnostic) -> int:
-    start = diagnostic.span.start
-    return _line_bounds(text, start.line, start.line)[0] + start.column - 1
-
-
-def _carry(offset: int, edits) -> int:
-    """Where `offset` is after the edits: shifted by those before it, at the replacement if inside one."""
-    shift = 0
-    for edit in sorted(edits, key=lambda e: e.start):
-        if edit.start <= offset < edit.end or edit.start == offset:
-            return edit.start + shift
-        if edit.end <= offset:
-            shift += len(edit.content) - (edit.end - edit.start)
-    return offset + shift
-
-
-def _byte_offset(text: str, index: int, bom: bool) -> int:
-    return len(text[:index].encode("utf-8")) + (3 if bom else 0)
+def _lint(path: Path, dialect: str):
+    return lint_file(path, Settings(root=path.parent), LintOptions(dialect=dialect, offline=True), True)
 
 
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
@@ -303,30 +272,8 @@ def test_fixes_keep_every_byte_outside_their_spans(case, unsafe, folder):
     CASES["fixes"] += len(fixed.fixed_diagnostics)
     CASES["passes > 1"] += len(fixed.passes) > 1
 
-    # Bytes: each pass changed exactly its edits' spans, and the passes chain from the original to what is on disk.
-    current = case["data"]
-    for number, fix_pass in enumerate(fixed.passes):
-        before = fix_pass.before
-        assert current == (b"\xef\xbb\xbf" if fixed.bom else b"") + before.encode("utf-8")
-        rebuilt, position = b"", 0
-        for edit in sorted(fix_pass.edits, key=lambda e: e.start):
-            start, end = _byte_offset(before, edit.start, fixed.bom), _byte_offset(before, edit.end, fixed.bom)
-            assert start >= position, "edits of one pass overlap"
-            rebuilt += current[position:start] + edit.content.encode("utf-8")
-            position = end
-        rebuilt += current[position:]
-        following = fixed.passes[number + 1].before if number + 1 < len(fixed.passes) else fixed.fixed_text
-        current = (b"\xef\xbb\xbf" if fixed.bom else b"") + following.encode("utf-8")
-        assert rebuilt == current
-        # ... and each edit stays on the lines of the finding it fixes (a block list pulled up onto its key's line)
-        for diagnostic in fix_pass.fixed:
-            low, high = _line_bounds(before, diagnostic.span.start.line, diagnostic.span.end.line)
-            for edit in diagnostic.fix.edits:
-                # beyond those lines an edit may only take punctuation: a flow item's `,`, the brackets of the list
-                # whose only item it is, a block list's line break
-                outside = before[edit.start:min(edit.end, low)] + before[max(edit.start, high):edit.end]
-                assert not outside.strip(" \t\r\n,[]"), (diagnostic, outside)
-    assert on_disk == current == fixed.fixed
+    assert on_disk == fixed.fixed
+    assert_only_edit_spans_changed(case["data"], fixed)
 
     # The result parses, keeps its line endings and has none of the fixed findings left, nor anything to fix.
     after = _lint(path, case["dialect"])
@@ -335,17 +282,7 @@ def test_fixes_keep_every_byte_outside_their_spans(case, unsafe, folder):
         json.loads(on_disk)
     if case["crlf"]:
         assert on_disk.count(b"\n") == on_disk.count(b"\r\n")
-    # Per pass, each fixed finding is gone: the next lint reports nothing of its kind where it was (its position
-    # carried through the pass's edits; messages compared without the line numbers they quote).
-    for number, fix_pass in enumerate(fixed.passes):
-        last = number + 1 == len(fixed.passes)
-        text_after = fixed.fixed_text if last else fixed.passes[number + 1].before
-        found_after = after.diagnostics if last else fixed.passes[number + 1].found
-        left = {(_kind(d), _offset(text_after, d)) for d in found_after}
-        for diagnostic in fix_pass.fixed:
-            moved = _carry(_offset(fix_pass.before, diagnostic), fix_pass.edits)
-            assert (_kind(diagnostic), moved) not in left, diagnostic
-    assert not any(applicable(d, unsafe) for d in after.diagnostics)
+    assert_fixed_findings_gone(fixed, after, unsafe)
     if case["suppress"]:
         CASES["suppressed"] += 1
         assert "LL107" not in {d.code for d in fixed.fixed_diagnostics}
