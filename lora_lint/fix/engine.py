@@ -61,8 +61,7 @@ class Pass:
 
 @dataclass
 class FixedFile:
-    original: bytes
-    text: str  # the decoded original
+    text: str  # the file as read, decoded
     fixed_text: str
     report: FileReport  # the lint of the fixed text: what is left
     passes: list[Pass] = field(default_factory=list)
@@ -92,7 +91,7 @@ def fix_text(data: bytes, report: FileReport, lint: Callable[[bytes], FileReport
         return None
     if report.source_lines != text.splitlines():
         return None
-    result = FixedFile(data, text, text, report, bom=bom)
+    result = FixedFile(text, text, report, bom=bom)
     seen = {text}
     refused: set[tuple] = set()  # fixes that broke the file when applied: never tried again
     while len(result.passes) < MAX_PASSES:

@@ -4,7 +4,7 @@ hypothesis writes flat LoraConfig YAML files for shrunk real architectures with 
 (another architecture's target names, near-miss names, a bare string target, repetitions, a regex
 `layers_pattern`, a lower-case task type); `lora-lint check --unsafe-fixes --model DIR` fixes each file and reports
 the targets of the result, and `peft.get_peft_model` on a meta-device copy of the same model must build the adapter
-without an error and wrap exactly those modules.
+without an error and wrap exactly those modules. LORA_LINT_FIX_PEFT_EXAMPLES configs per model (default 10).
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ architecture's target names). Each case is fixed through `apply_fixes`, the func
   fix (fixing again changes nothing);
 - a finding suppressed with a comment is left as it was.
 
-Examples: LORA_LINT_FIX_EXAMPLES (default 1000, about 40 s on one core); runs are reproducible (derandomize).
+Examples: LORA_LINT_FIX_EXAMPLES (default 1000, about 25 s of CPU); runs are reproducible (derandomize). The case
+counts (files fixed, fixes, JSON, CRLF, anchored, suppressed) are printed with `-s`.
 """
 
 from __future__ import annotations
