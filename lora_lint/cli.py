@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when errors are found")
     check.add_argument("--show-settings", action="store_true", help="print the settings that apply and exit")
+    check.add_argument("--fix", action="store_true", help="apply safe fixes to the files")
+    check.add_argument("--unsafe-fixes", action="store_true",
+                       help="apply unsafe fixes too (those that may change what the config does); implies --fix")
+    check.add_argument("--diff", action="store_true",
+                       help="print the fixes as a unified diff and change nothing; exit 1 if anything would change")
+    check.add_argument("--show-fixes", action="store_true", help="list each fix applied (with --fix or --diff)")
 
     explain = commands.add_parser("explain", help="print a rule's documentation")
     explain.add_argument("rule", help="a rule code (LL101) or name (unknown-key)")
@@ -203,16 +209,34 @@ def _check(args: argparse.Namespace) -> int:
         raise _UsageError("--peft-dry-run needs PEFT and torch: pip install 'lora-lint[model]'")
     jobs = [(path, settings_for(path), options, explicit and not args.skip_non_lora)
             for path, explicit in _discover(args.paths, settings_for, args.force_exclude)]
-    reports = [report for report in _lint_all(jobs) if report is not None]
+    results = _lint_all(jobs)
+    from lora_lint.fix import apply_fixes, fixable_note
+
+    fixing = args.fix or args.unsafe_fixes or args.diff
+    if fixing:
+        outcome = apply_fixes(list(zip(jobs, results)), unsafe=args.unsafe_fixes, write=not args.diff)
+        sys.stderr.write("".join(f"lora-lint: error: {problem}\n" for problem in outcome.problems))
+        if args.diff:
+            sys.stdout.write(outcome.diff())
+            sys.stderr.write(outcome.summary(would=True, show_fixes=args.show_fixes))
+            return EXIT_FINDINGS if outcome.changed or outcome.problems else EXIT_CLEAN
+        results = outcome.reports
+    reports = [report for report in results if report is not None]
 
     color = args.output_format == "full" and _is_terminal(sys.stdout) and not os.environ.get("NO_COLOR")
     write_stdout(RENDERERS[args.output_format](reports, color=color))  # the exit code stands even if this fails
+    summary = outcome.summary(would=False, show_fixes=args.show_fixes) if fixing else ""
+    if args.output_format == "full":
+        write_stdout(summary + fixable_note(reports, args.unsafe_fixes))
+    else:
+        sys.stderr.write(summary)
 
     errors = sum(r.count(Severity.ERROR) for r in reports)
     warnings = sum(r.count(Severity.WARNING) for r in reports)
     if args.exit_zero:
         return EXIT_CLEAN
-    return EXIT_FINDINGS if errors or (args.strict and warnings) else EXIT_CLEAN
+    unwritten = fixing and outcome.problems
+    return EXIT_FINDINGS if errors or (args.strict and warnings) or unwritten else EXIT_CLEAN
 
 
 def _is_terminal(stream) -> bool:

@@ -38,12 +38,36 @@ class Span:
 FILE_START = Span.point(1, 1)
 
 
+class Applicability(str, enum.Enum):
+    """ruff's meaning: a safe fix keeps what the config means; an unsafe one may change what it does."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the source between two offsets of the file's decoded text (end exclusive) with `content`."""
+
+    start: int
+    end: int
+    content: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    edits: tuple[Edit, ...]
+    applicability: Applicability
+    message: str
+
+
 @dataclass
 class Diagnostic:
     code: str
     message: str
     span: Span = FILE_START
     help: str | None = None
+    fix: Fix | None = None
     # Filled in from the rule registry and the settings before reporting.
     name: str = ""
     severity: Severity = Severity.ERROR

@@ -45,13 +45,15 @@ class LintContext:
     notes: list[Diagnostic] = field(default_factory=list)
 
 
-def lint_file(path: Path, settings: Settings, options: LintOptions, explicit: bool) -> FileReport | None:
-    """Lint one file. Returns None for a file found by walking a directory that is not a LoRA config (or not a
-    regular file)."""
+def lint_file(path: Path, settings: Settings, options: LintOptions, explicit: bool,
+              data: bytes | None = None) -> FileReport | None:
+    """Lint one file (or `data` as its contents: the fixer lints what it would write). Returns None for a file found
+    by walking a directory that is not a LoRA config (or not a regular file)."""
     display = path.as_posix()
     report = FileReport(display)
     try:
-        data = read_regular_file(path, MAX_FILE_BYTES)  # never more: the path may be /dev/zero or a huge file
+        if data is None:
+            data = read_regular_file(path, MAX_FILE_BYTES)  # never more: the path may be /dev/zero or a huge file
     except FileTooLarge:
         report.diagnostics.append(Diagnostic(
             "LL003", f"file is over {MAX_FILE_BYTES // 1024 // 1024} MiB, the most lora-lint reads of a config",
@@ -111,11 +113,12 @@ def lint_file(path: Path, settings: Settings, options: LintOptions, explicit: bo
 REPORT_BUGS_AT = "https://github.com/lora-lint/lora-lint/issues"
 
 
-def lint_file_safely(path: Path, settings: Settings, options: LintOptions, explicit: bool) -> FileReport | None:
+def lint_file_safely(path: Path, settings: Settings, options: LintOptions, explicit: bool,
+                     data: bytes | None = None) -> FileReport | None:
     """lint_file, with an unexpected exception turned into an LL009 diagnostic on this file, so that one file that
     trips a bug never costs the report of the others."""
     try:
-        return lint_file(path, settings, options, explicit)
+        return lint_file(path, settings, options, explicit, data)
     except Exception as exc:  # the isolation boundary: anything lint_file raises is a bug in lora-lint
         report = FileReport(path.as_posix())
         report.diagnostics.append(Diagnostic(
@@ -159,7 +162,7 @@ def run_checks(context: LintContext, settings: Settings, path: Path, report: Fil
 
 def _diagnostic(code: str, finding: Finding) -> Diagnostic:
     span = finding.at.span if isinstance(finding.at, Node) else finding.at
-    return Diagnostic(code, finding.message, span, help=finding.help)
+    return Diagnostic(code, finding.message, span, help=finding.help, fix=finding.fix)
 
 
 def _finish(report: FileReport, settings: Settings, path: Path) -> FileReport:

@@ -27,6 +27,7 @@ class Rule:
     needs_model: bool
     example_args: str  # command-line options the examples are checked with
     example_runs: bool  # whether the examples are configs that show the rule (not, for internal errors)
+    fix: str  # the kinds of fix the rule offers ("safe", "unsafe", "safe, unsafe"), "" for none
 
     def section(self, title: str) -> str:
         match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", self.body, re.S | re.M)
@@ -68,6 +69,7 @@ def _parse_doc(path: Path) -> Rule:
         needs_model=meta.get("needs_model", "no") == "yes",
         example_args=meta.get("example_args", ""),
         example_runs=meta.get("example_runs", "yes") == "yes",
+        fix=meta.get("fix", ""),
     )
 
 
@@ -111,6 +113,6 @@ RULE_TABLE_END = "<!-- end of rule table -->"
 
 def rule_table() -> str:
     """The README's rule table, generated from the rule docs."""
-    rows = ["| Code | Name | Severity | What it checks |", "|---|---|---|---|"]
-    rows += [f"| {r.code} | `{r.name}` | {r.severity.value} | {r.summary} |" for r in all_rules().values()]
+    rows = ["| Code | Name | Severity | Fix | What it checks |", "|---|---|---|---|---|"]
+    rows += [f"| {r.code} | `{r.name}` | {r.severity.value} | {r.fix} | {r.summary} |" for r in all_rules().values()]
     return "\n".join([RULE_TABLE_START, *rows, RULE_TABLE_END])

@@ -42,6 +42,10 @@ class Node:
     quoted: bool = False
     pairs: list[tuple[Node, Node]] = field(default_factory=list)  # for maps, in source order
     items: list[Node] = field(default_factory=list)  # for sequences
+    # Where the node is in the decoded text (offsets, end exclusive; -1 for nodes no source text backs), for fixes.
+    start: int = -1
+    end: int = -1
+    shared: bool = False  # reached through an alias or merge key too: an edit here would change every use
 
     def get(self, key: str) -> Node | None:
         """The value node of `key` (the last one if the key is duplicated, as YAML loaders keep the last)."""
@@ -183,6 +187,17 @@ def _syntax_error(exc: Any, text: str) -> Diagnostic:
     return Diagnostic("LL001", f"invalid YAML: {problem}", Span.point(line, column), help=help_text)
 
 
+def _mark_shared(node: Node) -> None:
+    # Each node is marked once, so aliases of aliases (a "billion laughs" file) cost linear time.
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if not current.shared:
+            current.shared = True
+            pending.extend(child for pair in current.pairs for child in pair)
+            pending.extend(current.items)
+
+
 class _TreeBuilder:
     def __init__(self, is_json: bool) -> None:
         self.is_json = is_json
@@ -193,6 +208,7 @@ class _TreeBuilder:
         # Aliases compose to the same node object; build it once.
         cached = self._built.get(id(node))
         if cached is not None:
+            _mark_shared(cached)
             return cached
         span = Span(
             Position(node.start_mark.line + 1, node.start_mark.column + 1),
@@ -214,6 +230,7 @@ class _TreeBuilder:
                 value = node.value
             result = Node("scalar", span, value=value, text=node.value, quoted=node.style in ("'", '"'))
             self._built[id(node)] = result
+        result.start, result.end = node.start_mark.index, node.end_mark.index
         return result
 
     def _mapping_pairs(self, node: Any) -> list[tuple[Node, Node]]:
@@ -230,6 +247,7 @@ class _TreeBuilder:
                 # be lines further down; point at the key's colon instead.
                 end = key_node.span.end
                 value_node.span = Span(end, Position(end.line, end.column + 1))
+                value_node.start = value_node.end = -1  # no text of its own to edit
             name = _key_text(key_node)
             if name in seen:
                 first = seen[name].span.start

@@ -181,7 +181,10 @@ def test_pre_commit_hook_definition():
 
     from ruamel.yaml import YAML
 
-    [hook] = YAML(typ="safe").load(Path(__file__).parent.parent.joinpath(".pre-commit-hooks.yaml"))
-    assert hook["id"] == "lora-lint" and hook["language"] == "python"
-    assert hook["types_or"] == ["yaml", "json"] and hook["require_serial"] is True
-    assert hook["entry"].startswith("lora-lint check")
+    hooks = YAML(typ="safe").load(Path(__file__).parent.parent.joinpath(".pre-commit-hooks.yaml"))
+    assert [hook["id"] for hook in hooks] == ["lora-lint", "lora-lint-fix"]
+    for hook in hooks:
+        assert hook["language"] == "python"
+        assert hook["types_or"] == ["yaml", "json"] and hook["require_serial"] is True
+        assert hook["entry"].startswith("lora-lint check")
+    assert "--fix" in hooks[1]["entry"].split()

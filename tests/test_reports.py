@@ -29,7 +29,7 @@ def test_full_format(lint, bad):
     assert "help: did you mean `lora_alpha`?" in out
     assert "LL109 [duplicate-entry]" in out
     assert "7 |   target_modules: [q_proj, v_proj, q_proj]\n  |                                    ^^^^^^\n" in out
-    assert out.rstrip().endswith("Found 1 error, 1 warning.")
+    assert out.rstrip().endswith("Found 1 error, 1 warning.\n[*] 1 fixable with `--fix` (1 more with `--unsafe-fixes`).")
     assert "\x1b[" not in out  # not a terminal: no color
 
 
@@ -73,6 +73,7 @@ def test_json_format(lint, bad):
         "code": "LL101", "name": "unknown-key", "severity": "error",
         "message": "unknown key `lora_aplha`: not a LoraConfig field, the toolkit drops it silently",
         "line": 5, "column": 3, "end_line": 5, "end_column": 13, "help": "did you mean `lora_alpha`?",
+        "fix": {"applicability": "unsafe", "message": "renamed `lora_aplha` to `lora_alpha`"},
     }
     assert entry["diagnostics"][1]["severity"] == "warning"
 

@@ -30,6 +30,7 @@ def document(reports: list[FileReport]) -> dict:
                     "end_line": d.span.end.line,
                     "end_column": d.span.end.column,
                     "help": d.help,
+                    "fix": {"applicability": d.fix.applicability.value, "message": d.fix.message} if d.fix else None,
                 }
                 for d in report.diagnostics
             ],

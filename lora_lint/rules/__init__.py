@@ -7,7 +7,7 @@ import pkgutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterator
 
-from lora_lint.diagnostics import Span
+from lora_lint.diagnostics import Fix, Span
 from lora_lint.source import Node
 
 if TYPE_CHECKING:
@@ -19,6 +19,7 @@ class Finding:
     at: Node | Span
     message: str
     help: str | None = None
+    fix: Fix | None = None  # built with lora_lint.fix.edits from the nodes the finding is about
 
 
 Check = Callable[["LintContext"], Iterator[Finding]]
@@ -33,8 +34,14 @@ def rule(code: str) -> Callable[[Check], Check]:
     return register
 
 
+_all_imported = False
+
+
 def load_checks() -> dict[str, Check]:
-    if not CHECKS:
+    global _all_imported
+    # Not `if not CHECKS`: a rule module imported on its own has registered its check alone.
+    if not _all_imported:
         for module in pkgutil.iter_modules(__path__):
             importlib.import_module(f"{__name__}.{module.name}")
+        _all_imported = True
     return CHECKS

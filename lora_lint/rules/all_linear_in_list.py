@@ -1,3 +1,4 @@
+from lora_lint.fix.edits import SAFE, unwrap_single_item
 from lora_lint.rules import Finding, rule
 
 
@@ -10,4 +11,5 @@ def check(ctx):
         if isinstance(item.value, str) and item.value.lower() == "all-linear":
             yield Finding(item, "`all-linear` inside a list is matched as a module name, and no module has it: "
                                 "PEFT only expands `all-linear` when it is the whole value",
-                          "write `target_modules: all-linear` (a string, not a list)")
+                          "write `target_modules: all-linear` (a string, not a list)",
+                          unwrap_single_item(ctx, target.value_node, SAFE, "wrote `target_modules: all-linear`"))

@@ -1,3 +1,4 @@
+from lora_lint.fix.edits import SAFE, remove_item
 from lora_lint.rules import Finding, rule
 
 
@@ -8,12 +9,13 @@ def check(ctx):
         if setting is None or setting.value_node.kind != "seq":
             continue
         first_line = {}
-        for item in setting.value_node.items:
+        for index, item in enumerate(setting.value_node.items):
             value = item.to_python()
             if not isinstance(value, (str, int)):
                 continue
             if value in first_line:
                 yield Finding(item, f"`{value}` appears twice in `{key}` (first on line {first_line[value]})",
-                              "remove the repeated entry")
+                              "remove the repeated entry",
+                              remove_item(ctx, setting.value_node, index, SAFE, f"removed the repeated `{value}`"))
             else:
                 first_line[value] = item.span.start.line

@@ -1,3 +1,4 @@
+from lora_lint.fix.edits import SAFE, UNSAFE, replace_scalar
 from lora_lint.rules import Finding, rule
 from lora_lint.suggest import closest
 
@@ -21,7 +22,10 @@ def check(ctx):
         if value in TORCH_DTYPES or (key == "torch_dtype" and value == "auto"):
             continue
         bare = value.removeprefix("torch.")
-        suggestion = bare if bare in TORCH_DTYPES else ALIASES.get(value.lower()) or closest(value, TORCH_DTYPES)
+        known = bare if bare in TORCH_DTYPES else ALIASES.get(value.lower())
+        suggestion = known or closest(value, TORCH_DTYPES)
         yield Finding(setting.value_node,
                       f"`{key}: {value}` is not a torch dtype name; the toolkit looks it up with getattr(torch, ...)",
-                      f"write `{key}: {suggestion}`" if suggestion else "use a name like `bfloat16` or `float16`")
+                      f"write `{key}: {suggestion}`" if suggestion else "use a name like `bfloat16` or `float16`",
+                      replace_scalar(ctx, setting.value_node, suggestion, SAFE if known else UNSAFE,
+                                     f"wrote `{key}: {suggestion}`") if suggestion else None)

@@ -1,5 +1,6 @@
 import re
 
+from lora_lint.fix.edits import SAFE, wrap_in_list
 from lora_lint.rules import Finding, rule
 
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9_.]+$")
@@ -17,4 +18,5 @@ def check(ctx):
     yield Finding(target.value_node,
                   f"`target_modules: {value}` is a string, which PEFT reads as a regular expression that must "
                   f"match a module's full name (like `model.layers.0.self_attn.{leaf}`); it matches no nested module",
-                  f"write a list: `target_modules: [{value}]`")
+                  f"write a list: `target_modules: [{value}]`",
+                  wrap_in_list(ctx, target.value_node, SAFE, "wrote `target_modules` as a list"))

@@ -1,3 +1,4 @@
+from lora_lint.fix.edits import UNSAFE, replace_scalar
 from lora_lint.matcher import modules_matched_by_entry
 from lora_lint.rules import Finding, rule
 from lora_lint.suggest import closest
@@ -54,4 +55,6 @@ def check(ctx):
         yield Finding(item, f"`{item.value}` matches no module of {ctx.model.name} "
                             f"({inventory['class']}){consequence}",
                       f"this model calls it `{hint}`" if hint else
-                      f"its LoRA-able modules are named {', '.join(wrappable_leaves[:12])}")
+                      f"its LoRA-able modules are named {', '.join(wrappable_leaves[:12])}",
+                      replace_scalar(ctx, item, hint, UNSAFE, f"replaced `{item.value}` with `{hint}`")
+                      if hint in wrappable_leaves else None)

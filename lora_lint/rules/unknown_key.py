@@ -1,5 +1,7 @@
+from lora_lint.fix.edits import UNSAFE, replace_scalar
+from lora_lint.peft_schema import FIELD_TYPES, matches_type
 from lora_lint.rules import Finding, rule
-from lora_lint.suggest import did_you_mean
+from lora_lint.suggest import closest, did_you_mean
 
 # Names people write for LoraConfig fields in other tools' configs.
 ALIASES = {
@@ -27,4 +29,15 @@ def check(ctx):
         else:
             consequence = "`LoraConfig(**config)` raises TypeError on it"
         yield Finding(setting.key_node, f"unknown key `{key}`: not a LoraConfig field, {consequence}",
-                      suggestion or "remove it; `lora-lint explain LL101` lists where LoraConfig's fields are")
+                      suggestion or "remove it; `lora-lint explain LL101` lists where LoraConfig's fields are",
+                      _rename(ctx, setting, ALIASES.get(key) or closest(key, fields)))
+
+
+def _rename(ctx, setting, meant):
+    """Unsafe: the trainer then receives a setting it never saw, and the guess may be wrong. Never into a key
+    already set, or one whose type the value does not have (`alpha_factor: 2` is no `alpha_pattern`)."""
+    types = FIELD_TYPES.get(meant or "")
+    if meant is None or meant in ctx.config.settings or (
+            types and not any(matches_type(setting.value, t) for t in types)):
+        return None
+    return replace_scalar(ctx, setting.key_node, meant, UNSAFE, f"renamed `{setting.key}` to `{meant}`")
