@@ -80,7 +80,10 @@ def _number_fix(ctx, node, expected):
         return None
     if not _JSON_NUMBER.match(literal) if ctx.parsed.is_json else yaml_reads_as_string(literal):
         return None
-    number = int(literal) if _DECIMAL_INT.match(literal) else float(literal)
+    try:
+        number = int(literal) if _DECIMAL_INT.match(literal) else float(literal)
+    except ValueError:  # more digits than Python converts: no number a LoraConfig field takes
+        return None
     element = {"list[str]": "str", "list[int]": "int"}
     takes = {*expected, *(element[t] for t in expected if t in element)}
     if not any(matches_type(number, t) for t in takes):
