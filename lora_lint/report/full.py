@@ -14,6 +14,8 @@ def render(reports: list[FileReport], color: bool = False) -> str:
             chunks.append(_diagnostic(report, diagnostic))
         if report.summary_line:
             chunks.append(f"{report.path}: {report.summary_line}\n")
+        if report.train_step:
+            chunks.append(f"{report.path}: {_train_step_line(report.train_step)}\n")
     chunks.append(_footer(reports))
     text = "\n".join(chunks)
     return _colorize(text, reports) if color else text
@@ -38,6 +40,25 @@ def _diagnostic(report: FileReport, d: Diagnostic) -> str:
     if d.help:
         out.append(f"help: {d.help}")
     return "\n".join(out) + "\n"
+
+
+def _train_step_line(step: dict) -> str:
+    if step["status"] in ("skipped", "error"):
+        return f"not stepped: {step.get('reason')}" if step["status"] == "skipped" else \
+            f"train step could not run: {step.get('reason')}"
+    checks = step["checks"]
+    failed = [c["name"] for c in checks if not c["passed"]]
+    verdict = "train step passed" if not failed else f"train step failed {', '.join(failed)}"
+    where = f"{step['mode']} {step['class']}"
+    if step.get("shape"):
+        where += " (" + ", ".join(f"{key} {v['full']}→{v['miniature']}" for key, v in list(step["shape"].items())[:2]) + ")"
+    loss = f"loss {step['loss']:.4f}" if step.get("loss") is not None else "no loss"
+    memory = f", peak RSS {step['peak_rss_bytes'] / 2**20:,.0f} MiB" if step.get("peak_rss_bytes") else ""
+    if step.get("peak_gpu_bytes"):
+        memory += f", peak GPU {step['peak_gpu_bytes'] / 2**20:,.0f} MiB"
+    return (f"{verdict} ({len(checks) - len(failed)}/{len(checks)} checks; {where}, {step['task']} on "
+            f"{step['device']}; {loss}, {step['trainable_parameters']:,} trainable parameters, "
+            f"{step['seconds']:.1f} s{memory})")
 
 
 def _footer(reports: list[FileReport]) -> str:

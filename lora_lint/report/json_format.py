@@ -36,6 +36,8 @@ def document(reports: list[FileReport]) -> dict:
             entry["modules_to_save"] = report.modules_to_save
             entry["trainable_parameters"] = report.trainable_parameters
             entry["peft_version"] = report.peft_version
+        if report.train_step is not None:
+            entry["train_step"] = report.train_step
         files.append(entry)
     return {
         "version": FORMAT_VERSION,
