@@ -23,7 +23,12 @@ class StepOptions:
 def run(linted: list, options: StepOptions) -> None:
     """Step every linted file: `linted` holds ((path, settings, lint options, named explicitly), FileReport)
     pairs. Adds the step's findings to each report and sets its `train_step`."""
+    import dataclasses
+
     from lora_lint.train_step.runner import step_file
 
     for (path, settings, lint_options, _explicit), report in linted:
-        step_file(path, settings, lint_options, report, options)
+        file_options = options
+        if options.save_adapter is not None and len(linted) > 1:  # one adapter directory per config
+            file_options = dataclasses.replace(options, save_adapter=options.save_adapter / path.stem)
+        step_file(path, settings, lint_options, report, file_options)

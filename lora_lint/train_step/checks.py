@@ -78,11 +78,15 @@ def _gradients(facts: StepFacts, where: _Locator) -> CheckResult:
                          and name not in facts.gradient_none)
         if tail and not expected_zero:
             by_module.setdefault(module, []).append(name)
-    for module, names in sorted(by_module.items()):
+    by_entry: dict[int, tuple[Node, str | None, list[str]]] = {}
+    for module in sorted(by_module):
         node, entry = where.target_of(module)
+        by_entry.setdefault(id(node), (node, entry, []))[2].append(module)
+    for node, entry, modules in by_entry.values():
+        many = f"{len(modules)} modules, e.g. `{modules[0]}`" if len(modules) > 1 else f"`{modules[0]}`"
         findings.append(("LL403", Finding(
-            node, f"LoRA on `{module}` gets no gradient in a training step: the model's forward pass does not "
-                  f"use this module{_entry_note(entry)}",
+            node, f"LoRA on {many}, gets no gradient in a training step: the model's forward pass never calls "
+                  f"{'these modules' if len(modules) > 1 else 'this module'}{_entry_note(entry)}",
             "target modules that the loss depends on; `lora-lint modules MODEL` lists them")))
     copies = sorted({_copy_module(n) for n in facts.no_gradient if ".modules_to_save." in n})
     for module in copies:
@@ -127,7 +131,8 @@ def _frozen(facts: StepFacts, where: _Locator) -> CheckResult:
 
 
 def _lora_b(facts: StepFacts, where: _Locator, learning_rate: Node | None) -> CheckResult:
-    stuck = [m for m in facts.lora_b_unchanged if not any(n.startswith(m + ".lora_") for n in facts.no_gradient)]
+    stuck = [m for m in facts.lora_b_unchanged
+             if not any(n.startswith((m + ".lora_B.", m + ".lora_embedding_B.")) for n in facts.no_gradient)]
     findings = []
     if stuck:
         node = learning_rate or where.anchor
@@ -156,19 +161,29 @@ def _trainable_count(facts: StepFacts, prediction: Prediction, where: _Locator) 
 
 def _reload(facts: StepFacts, prediction: Prediction, where: _Locator) -> CheckResult:
     findings = []
-    node = where.first("target_modules")
+    node = where.first("init_lora_weights", "target_modules") if isinstance(where.config.value("init_lora_weights"),
+                                                                              str) else where.first("target_modules")
     if not facts.reload_equal:
         findings.append(("LL406", Finding(
             node, f"the saved adapter loads back to different outputs (largest logit difference "
                   f"{facts.reload_max_difference:.3g}): what training leaves is not what inference gets",
-            "see the other LL406 findings for what the saved adapter lacks")))
-    if sorted(facts.reloaded_lora_modules) != sorted(prediction.targets):
-        only_loaded = sorted(set(facts.reloaded_lora_modules) - set(prediction.targets))
-        only_predicted = sorted(set(prediction.targets) - set(facts.reloaded_lora_modules))
+            _reload_help(where.config))))
+    trained = (facts.lora_modules, facts.parameter_wrappers)
+    reloaded = (facts.reloaded_lora_modules, facts.reloaded_parameter_wrappers)
+    if trained != reloaded:
+        only_loaded = sorted(set().union(*reloaded) - set().union(*trained))
+        only_trained = sorted(set().union(*trained) - set().union(*reloaded))
         findings.append(("LL406", Finding(
-            node, f"the saved adapter_config.json puts LoRA on other modules than training did: "
-                  f"only on reload {only_loaded[:3]}, only in training {only_predicted[:3]}",
-            "PEFT rewrites target_modules on save; write the exact list of module names")))
+            where.first("target_modules", "target_parameters"),
+            f"the saved adapter_config.json puts LoRA on other modules than training did: "
+            f"{len(only_loaded)} only on reload (e.g. {only_loaded[:2]}), {len(only_trained)} only in training "
+            f"(e.g. {only_trained[:2]})",
+            "write target_modules as the exact list of module names, so PEFT has nothing to rewrite on load")))
+    if facts.lora_modules != sorted(prediction.targets):
+        findings.append(("LL406", Finding(
+            where.first("target_modules"),
+            f"PEFT put LoRA on {len(facts.lora_modules)} modules where `check` predicted {len(prediction.targets)}: "
+            "lora-lint's replay of PEFT is wrong here (please report this)", None)))
     for what, keys in (("lacks", facts.missing_keys), ("holds keys PEFT loads into nothing", facts.unexpected_keys)):
         if keys:
             findings.append(("LL406", Finding(
@@ -177,6 +192,14 @@ def _reload(facts: StepFacts, prediction: Prediction, where: _Locator) -> CheckR
     detail = (f"reloaded logits equal (max difference {facts.reload_max_difference:.2g}); "
               f"{len(facts.reloaded_lora_modules)} modules reloaded")
     return CheckResult("adapter-reload", not findings, detail, findings)
+
+
+def _reload_help(config: LoraConfigView) -> str:
+    init = config.value("init_lora_weights")
+    if isinstance(init, str) and "niter" in init:
+        return (f"`{init}` initialises with a randomised SVD, which PEFT repeats on every load with other random "
+                "numbers; use `pissa` (exact SVD), or convert the adapter with path_initial_model_for_weight_conversion")
+    return "compare the saved adapter_config.json with the config: a setting does not survive save and load"
 
 
 class _Locator:

@@ -50,7 +50,8 @@ def step_file(path: Path, settings: Settings, lint_options: LintOptions, report:
         return
     context = _context(path, settings, lint_options)
     if context is None or context.model is None:
-        _skip(report, settings, path, "the base model was not resolved, so there is nothing to step")
+        why = next((d.message for d in report.diagnostics if d.code in ("LL201", "LL202")), None)
+        _skip(report, settings, path, f"no model to step: {why}" if why else "the config names no base model")
         return
     if context.model.match is None or context.model.match.error is not None:
         _skip(report, settings, path, "PEFT cannot build an adapter from this config")
@@ -59,8 +60,10 @@ def step_file(path: Path, settings: Settings, lint_options: LintOptions, report:
                                "model": context.model.resolved.model_id, "class": context.model.inventory["class"]}
     report.train_step = summary
     findings: list[tuple[str, Finding]] = []
+    from lora_lint.model.inventory import _quiet_transformers
+
     try:
-        with tempfile.TemporaryDirectory(prefix="lora-lint-step-") as scratch:
+        with tempfile.TemporaryDirectory(prefix="lora-lint-step-") as scratch, _quiet_transformers():
             findings = _step(context, options, Path(scratch), summary)
     except StepFailure as failure:
         node = failure.node or context.config.anchor
@@ -112,8 +115,9 @@ def _step(context: LintContext, options: StepOptions, scratch: Path, summary: di
         raise StepFailure(f"the step ran out of GPU memory on {device}: {exc}".split("\n")[0],
                           "use a smaller batch, a smaller rank or fewer targets, or a larger GPU") from None
     except Exception as exc:  # PEFT's or the model's failure in a real step is the finding, never a crash
-        raise StepFailure(f"the training step raised {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
-                          "this is what the trainer would hit on its first step") from None
+        raise StepFailure(f"the training step raised {type(exc).__name__}: {_first_line(exc)}",
+                          "this is what the trainer would hit on its first step",
+                          _failure_setting(context.config, str(exc))) from None
     results = run_checks(facts, prediction, context.config, lr_node, model_ref)
     summary.update({
         "status": "passed" if all(r.passed for r in results) else "failed",
@@ -165,17 +169,26 @@ def _load_real(context: LintContext, options: StepOptions, concrete: str, model_
                                              context.options.trust_remote_code, None, None)
 
             def load():
-                return model_cls.from_pretrained(weights, dtype=dtype, local_files_only=True).to(device)
+                model, info = model_cls.from_pretrained(weights, dtype=dtype, local_files_only=True,
+                                                        output_loading_info=True)
+                missing = info.get("missing_keys") or []
+                if missing:  # transformers would train on random values for these, silently
+                    raise StepFailure(f"the checkpoint in {weights} lacks {len(missing)} weight(s) of "
+                                      f"{model_cls.__name__}, e.g. `{sorted(missing)[0]}`",
+                                      "the checkpoint must be the config's base model, written by save_pretrained",
+                                      where)
+                return model.to(device)
 
             model = load()
+    except StepFailure:
+        raise
     except InventoryBuildError as exc:
         raise StepFailure(str(exc), None, where) from None
     except torch.cuda.OutOfMemoryError:
         raise StepFailure(f"the checkpoint does not fit on {device}", "use a larger GPU or --device cpu",
                           where) from None
     except Exception as exc:  # a corrupt or foreign checkpoint is a finding, never a crash
-        raise StepFailure(f"cannot load the checkpoint in {weights}: {type(exc).__name__}: "
-                          f"{str(exc).splitlines()[0] if str(exc) else ''}",
+        raise StepFailure(f"cannot load the checkpoint in {weights}: {type(exc).__name__}: {_first_line(exc)}",
                           "the checkpoint must be the config's base model, written by save_pretrained", where) from None
     tokenizer = None
     if options.data:
@@ -209,6 +222,28 @@ def _same_tree(inventory: dict, expected: dict, options: StepOptions, model_ref:
                           "point --weights at a checkpoint of the model the config names", model_ref)
     raise StepFailure(f"the miniature's module tree differs from the model's at `{differing[1][0]}`",
                       "please report this to lora-lint; --weights DIR steps the real model", model_ref)
+
+
+# Settings that make a step fail where static checks and PEFT's config validation pass, most specific first.
+_FAILING_SETTINGS = ("layer_replication", "init_lora_weights", "use_dora", "lora_bias", "trainable_token_indices",
+                     "target_parameters", "modules_to_save", "target_modules")
+
+
+def _failure_setting(config, message: str) -> Node | None:
+    """The setting a step failure is about: one the message names, else the first set one of _FAILING_SETTINGS
+    whose value is not the default."""
+    for key in _FAILING_SETTINGS:
+        if key in config.settings and key in message:
+            return config.settings[key].key_node
+    for key in _FAILING_SETTINGS:
+        if key in config.settings and config.value(key) not in (None, False, True, [], {}):
+            return config.settings[key].key_node
+    return None
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else "(no message)"
 
 
 def _notes(context: LintContext) -> list[str]:

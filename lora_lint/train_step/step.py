@@ -42,6 +42,7 @@ class StepFacts:
     loss_without_adapter: float | None = None  # the base model's own loss, measured only when the loss is not finite
     trainable_parameters: int = 0
     lora_modules: list[str] = field(default_factory=list)  # modules PEFT put LoRA on
+    parameter_wrappers: list[str] = field(default_factory=list)  # LoRA on parameters (target_parameters, MoE experts)
     saved_copies: list[str] = field(default_factory=list)  # modules_to_save wrappers
     no_gradient: list[str] = field(default_factory=list)  # trainable parameters whose gradient is None or all zero
     gradient_none: list[str] = field(default_factory=list)  # of those, the ones the backward pass never reached
@@ -53,6 +54,7 @@ class StepFacts:
     reload_max_difference: float | None = None  # largest logit difference, trained adapter vs reloaded
     reload_equal: bool | None = None  # torch.allclose of those logits
     reloaded_lora_modules: list[str] = field(default_factory=list)
+    reloaded_parameter_wrappers: list[str] = field(default_factory=list)
     missing_keys: list[str] = field(default_factory=list)  # adapter keys PEFT looked for and the file lacks
     unexpected_keys: list[str] = field(default_factory=list)  # keys in the file that PEFT loads into nothing
     peft_warnings: list[str] = field(default_factory=list)
@@ -77,7 +79,7 @@ def run_step(model: Any, batch: dict, plan: StepPlan, reload_base: Callable[[], 
         _prepare(model, plan.preparation)
         peft_model = peft.get_peft_model(model, peft.LoraConfig(**copy.deepcopy(plan.lora_kwargs)))
     facts.peft_warnings = _peft_messages(caught)
-    _describe_adapter(peft_model, facts)
+    facts.lora_modules, facts.parameter_wrappers, facts.saved_copies = _adapter_modules(peft_model)
     trainable = {name: p for name, p in peft_model.named_parameters() if p.requires_grad}
     frozen = {name: p for name, p in peft_model.named_parameters() if not p.requires_grad}
     facts.trainable_parameters = sum(p.numel() for p in trainable.values())
@@ -129,15 +131,20 @@ def _prepare(model: Any, preparation: tuple[str, ...]) -> None:
             raise ValueError(f"unknown preparation call {call!r}")
 
 
-def _describe_adapter(peft_model: Any, facts: StepFacts) -> None:
-    from peft.tuners.lora import LoraLayer
+def _adapter_modules(peft_model: Any) -> tuple[list[str], list[str], list[str]]:
+    """(LoRA-wrapped modules, LoRA-wrapped parameters' modules, modules_to_save copies)."""
+    from peft.tuners.lora import LoraLayer, ParamWrapper
     from peft.utils import ModulesToSaveWrapper
 
+    modules, parameters, copies = [], [], []
     for name, module in peft_model.named_modules():
-        if isinstance(module, LoraLayer):
-            facts.lora_modules.append(_short(name))
+        if isinstance(module, ParamWrapper):
+            parameters.append(_short(name))
+        elif isinstance(module, LoraLayer):
+            modules.append(_short(name))
         elif isinstance(module, ModulesToSaveWrapper):
-            facts.saved_copies.append(_short(name))
+            copies.append(_short(name))
+    return sorted(modules), sorted(parameters), sorted(copies)
 
 
 def _head_training(peft_model: Any, trainable: dict, no_gradient: list[str]) -> dict[str, bool]:
@@ -161,7 +168,6 @@ def _check_reload(peft_model: Any, batch: dict, plan: StepPlan, reload_base: Cal
                   facts: StepFacts) -> None:
     import peft
     import torch
-    from peft.tuners.lora import LoraLayer
     from peft.utils import load_peft_weights, set_peft_model_state_dict
 
     peft_model.eval()
@@ -174,7 +180,7 @@ def _check_reload(peft_model: Any, batch: dict, plan: StepPlan, reload_base: Cal
         warnings.simplefilter("always")
         loaded = peft.PeftModel.from_pretrained(base, plan.adapter_dir)
     facts.peft_warnings += [m for m in _peft_messages(caught) if m not in facts.peft_warnings]
-    facts.reloaded_lora_modules = sorted(_short(n) for n, m in loaded.named_modules() if isinstance(m, LoraLayer))
+    facts.reloaded_lora_modules, facts.reloaded_parameter_wrappers, _ = _adapter_modules(loaded)
     result = set_peft_model_state_dict(loaded, load_peft_weights(str(plan.adapter_dir), device="cpu"))
     facts.missing_keys = sorted(k for k in result.missing_keys if ".lora_" in k or "modules_to_save" in k)
     facts.unexpected_keys = sorted(result.unexpected_keys)
