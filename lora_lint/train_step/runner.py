@@ -62,6 +62,11 @@ def step_file(path: Path, settings: Settings, lint_options: LintOptions, report:
     findings: list[tuple[str, Finding]] = []
     from lora_lint.model.inventory import _quiet_transformers
 
+    import torch
+
+    threads = torch.get_num_threads()
+    if not options.weights:
+        torch.set_num_threads(1)  # the miniature's matrices are tiny: more threads only add synchronisation
     try:
         with tempfile.TemporaryDirectory(prefix="lora-lint-step-") as scratch, _quiet_transformers():
             findings = _step(context, options, Path(scratch), summary)
@@ -70,6 +75,7 @@ def step_file(path: Path, settings: Settings, lint_options: LintOptions, report:
         summary["reason"] = str(failure)
         findings = [("LL401", Finding(node, str(failure), failure.help))]
     finally:
+        torch.set_num_threads(threads)
         _progress(options, "")
     _add(report, settings, path, findings)
 
