@@ -88,7 +88,10 @@ def _gradients(facts: StepFacts, where: _Locator) -> CheckResult:
             node, f"LoRA on {many}, gets no gradient in a training step: the model's forward pass never calls "
                   f"{'these modules' if len(modules) > 1 else 'this module'}{_entry_note(entry)}",
             "target modules that the loss depends on; `lora-lint modules MODEL` lists them")))
-    copies = sorted({_copy_module(n) for n in facts.no_gradient if ".modules_to_save." in n})
+    # A copy trains when any of its parameters gets a gradient: some get none by construction (the bias of a
+    # question-answering head shifts all start logits alike, which the softmax cancels).
+    copies = sorted(copy for copy in facts.saved_copies
+                    if all(n in facts.no_gradient for n in facts.copy_parameters.get(copy, [])))
     for module in copies:
         node, entry = where.saved_entry(module)
         findings.append(("LL403", Finding(
@@ -242,10 +245,6 @@ class _Locator:
 
 def _names(module: str, entry: str) -> bool:
     return module == entry or module.endswith("." + entry)
-
-
-def _copy_module(parameter: str) -> str:
-    return parameter.split(".modules_to_save.", 1)[0]
 
 
 def _entry_note(entry: Any) -> str:

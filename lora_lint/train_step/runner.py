@@ -101,6 +101,12 @@ def _step(context: LintContext, options: StepOptions, scratch: Path, summary: di
     inventory = _describe(model, model.config)
     _same_tree(inventory, context.model.inventory, options, model_ref)
     kwargs = peft_kwargs(context)
+    if kwargs.get("inference_mode") is True:
+        # What save_pretrained writes into adapter_config.json; training from it loads it as
+        # PeftModel.from_pretrained(..., is_trainable=True) does, which turns inference_mode off.
+        kwargs["inference_mode"] = False
+        summary.setdefault("notes", []).append("inference_mode: true (as save_pretrained writes it) is stepped as "
+                                               "is_trainable=True loading does, with inference_mode off")
     import peft
 
     predicted = match(inventory, copy.deepcopy(kwargs), peft.__version__)

@@ -44,6 +44,7 @@ class StepFacts:
     lora_modules: list[str] = field(default_factory=list)  # modules PEFT put LoRA on
     parameter_wrappers: list[str] = field(default_factory=list)  # LoRA on parameters (target_parameters, MoE experts)
     saved_copies: list[str] = field(default_factory=list)  # modules_to_save wrappers
+    copy_parameters: dict[str, list[str]] = field(default_factory=dict)  # wrapper -> its trainable copy's parameters
     no_gradient: list[str] = field(default_factory=list)  # trainable parameters whose gradient is None or all zero
     gradient_none: list[str] = field(default_factory=list)  # of those, the ones the backward pass never reached
     lora_b_zero_before: list[str] = field(default_factory=list)  # modules whose LoRA B started at zero
@@ -83,6 +84,11 @@ def run_step(model: Any, batch: dict, plan: StepPlan, reload_base: Callable[[], 
     trainable = {name: p for name, p in peft_model.named_parameters() if p.requires_grad}
     frozen = {name: p for name, p in peft_model.named_parameters() if not p.requires_grad}
     facts.trainable_parameters = sum(p.numel() for p in trainable.values())
+    if not trainable:
+        raise ValueError("PEFT built an adapter without a single trainable parameter")
+    for name in trainable:
+        if ".modules_to_save." in name:
+            facts.copy_parameters.setdefault(_short(name).split(".modules_to_save.", 1)[0], []).append(_short(name))
     frozen_before = {name: _digest(p) for name, p in frozen.items()}
     b_before = {name: p.detach().clone() for name, p in trainable.items() if _is_lora_b(name)}
 

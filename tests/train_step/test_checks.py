@@ -40,10 +40,11 @@ def test_modules_to_save_copy_without_gradient(step, write):
 def test_lora_target_the_forward_pass_never_calls(step, write):
     # BartForCausalLM keeps the decoder's cross-attention, which runs only with an encoder.
     content = "base_model_name_or_path: facebook/bart-large\ntask_type: CAUSAL_LM\nr: 4\n" \
-              "target_modules: [q_proj, encoder_attn.v_proj]\nlayers_to_transform: [0, 1]\n"
+              "target_modules: [self_attn.q_proj, encoder_attn.v_proj]\nlayers_to_transform: [0, 1]\n"
     code, entry = step(write("a.yaml", content))
     [finding] = [d for d in entry["diagnostics"] if d["code"] == "LL403"]
-    assert (finding["line"], finding["column"]) == (4, 27)  # the `encoder_attn.v_proj` entry, not `q_proj`
+    # On the `encoder_attn.v_proj` entry, not on `self_attn.q_proj`, whose LoRA trains.
+    assert (finding["line"], finding["column"]) == (4, content.splitlines()[3].index("encoder_attn") + 1)
     assert "2 modules" in finding["message"] and "encoder_attn.v_proj" in finding["message"]
     assert code == 1
 

@@ -21,7 +21,7 @@ def _checkpoint(directory, *, nan=False, bin_file=False):
     if nan:
         with torch.no_grad():
             model.model.norm.weight.fill_(float("nan"))
-    model.save_pretrained(directory)
+    model.to(torch.bfloat16).save_pretrained(directory)  # config.json records the dtype: bfloat16
     if bin_file:
         for weights in directory.glob("*.safetensors"):
             weights.unlink()
@@ -54,7 +54,7 @@ def test_real_weights_real_data_saved_adapter(step, write, tmp_path, monkeypatch
     assert code == 0 and codes_and_lines(entry) == [], entry
     report = entry["train_step"]
     assert (report["status"], report["mode"], report["device"], report["dtype"]) == \
-        ("passed", "real", "cpu", "float16")  # the checkpoint config's dtype, Llama-2's float16
+        ("passed", "real", "cpu", "bfloat16")  # the dtype the checkpoint's config names
     assert report["lora_modules"] == 4
     saved = json.loads((tmp_path / "adapter" / "adapter_config.json").read_text())
     assert sorted(saved["target_modules"]) == ["q_proj", "v_proj"]
