@@ -51,7 +51,8 @@ def _train_step_line(step: dict) -> str:
     verdict = "train step passed" if not failed else f"train step failed {', '.join(failed)}"
     where = f"{step['mode']} {step['class']}"
     if step.get("shape"):
-        where += " (" + ", ".join(f"{key} {v['full']}→{v['miniature']}" for key, v in list(step["shape"].items())[:2]) + ")"
+        widths = list(step["shape"].items())[:2]
+        where += " (" + ", ".join(f"{key} {v['full']}→{v['miniature']}" for key, v in widths) + ")"
     loss = f"loss {step['loss']:.4f}" if step.get("loss") is not None else "no loss"
     memory = f", peak RSS {step['peak_rss_bytes'] / 2**20:,.0f} MiB" if step.get("peak_rss_bytes") else ""
     if step.get("peak_gpu_bytes"):

@@ -83,9 +83,9 @@ def _gradients(facts: StepFacts, where: _Locator) -> CheckResult:
         node, entry = where.target_of(module)
         by_entry.setdefault(id(node), (node, entry, []))[2].append(module)
     for node, entry, modules in by_entry.values():
-        many = f"{len(modules)} modules, e.g. `{modules[0]}`" if len(modules) > 1 else f"`{modules[0]}`"
+        many = f"{len(modules)} modules, e.g. `{modules[0]}`," if len(modules) > 1 else f"`{modules[0]}`"
         findings.append(("LL403", Finding(
-            node, f"LoRA on {many}, gets no gradient in a training step: the model's forward pass never calls "
+            node, f"LoRA on {many} gets no gradient in a training step: the model's forward pass never calls "
                   f"{'these modules' if len(modules) > 1 else 'this module'}{_entry_note(entry)}",
             "target modules that the loss depends on; `lora-lint modules MODEL` lists them")))
     # A copy trains when any of its parameters gets a gradient: some get none by construction (the bias of a
@@ -164,8 +164,8 @@ def _trainable_count(facts: StepFacts, prediction: Prediction, where: _Locator) 
 
 def _reload(facts: StepFacts, prediction: Prediction, where: _Locator) -> CheckResult:
     findings = []
-    node = where.first("init_lora_weights", "target_modules") if isinstance(where.config.value("init_lora_weights"),
-                                                                              str) else where.first("target_modules")
+    init_is_named = isinstance(where.config.value("init_lora_weights"), str)
+    node = where.first("init_lora_weights" if init_is_named else "target_modules", "target_modules")
     if not facts.reload_equal:
         findings.append(("LL406", Finding(
             node, f"the saved adapter loads back to different outputs (largest logit difference "
@@ -182,11 +182,12 @@ def _reload(facts: StepFacts, prediction: Prediction, where: _Locator) -> CheckR
             f"{len(only_loaded)} only on reload (e.g. {only_loaded[:2]}), {len(only_trained)} only in training "
             f"(e.g. {only_trained[:2]})",
             "write target_modules as the exact list of module names, so PEFT has nothing to rewrite on load")))
-    if facts.lora_modules != sorted(prediction.targets):
+    if facts.lora_modules != sorted(prediction.targets) or facts.saved_copies != sorted(prediction.modules_to_save):
         findings.append(("LL406", Finding(
             where.first("target_modules"),
-            f"PEFT put LoRA on {len(facts.lora_modules)} modules where `check` predicted {len(prediction.targets)}: "
-            "lora-lint's replay of PEFT is wrong here (please report this)", None)))
+            f"PEFT put LoRA on {len(facts.lora_modules)} modules and saved {len(facts.saved_copies)} where `check` "
+            f"predicted {len(prediction.targets)} and {len(prediction.modules_to_save)}: lora-lint's replay of PEFT "
+            "is wrong here (please report this)", None)))
     for what, keys in (("lacks", facts.missing_keys), ("holds keys PEFT loads into nothing", facts.unexpected_keys)):
         if keys:
             findings.append(("LL406", Finding(
@@ -201,7 +202,8 @@ def _reload_help(config: LoraConfigView) -> str:
     init = config.value("init_lora_weights")
     if isinstance(init, str) and "niter" in init:
         return (f"`{init}` initialises with a randomised SVD, which PEFT repeats on every load with other random "
-                "numbers; use `pissa` (exact SVD), or convert the adapter with path_initial_model_for_weight_conversion")
+                "numbers; use `pissa` (exact SVD), or convert the adapter with "
+                "path_initial_model_for_weight_conversion")
     return "compare the saved adapter_config.json with the config: a setting does not survive save and load"
 
 

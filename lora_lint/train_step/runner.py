@@ -43,6 +43,8 @@ class StepFailure(Exception):
 
 def step_file(path: Path, settings: Settings, lint_options: LintOptions, report: FileReport,
               options: StepOptions) -> None:
+    if report.dialect is None:
+        return  # not a LoRA config (LL004 says so): nothing to step
     errors = report.count(Severity.ERROR)
     if errors:
         _skip(report, settings, path, f"static checks found {errors} error{'s' if errors != 1 else ''}; a step would "
@@ -59,11 +61,11 @@ def step_file(path: Path, settings: Settings, lint_options: LintOptions, report:
     summary: dict[str, Any] = {"status": "error", "mode": "real" if options.weights else "miniature",
                                "model": context.model.resolved.model_id, "class": context.model.inventory["class"]}
     report.train_step = summary
-    findings: list[tuple[str, Finding]] = []
-    from lora_lint.model.inventory import _quiet_transformers
-
     import torch
 
+    from lora_lint.model.inventory import _quiet_transformers
+
+    findings: list[tuple[str, Finding]] = []
     threads = torch.get_num_threads()
     if not options.weights:
         torch.set_num_threads(1)  # the miniature's matrices are tiny: more threads only add synchronisation
@@ -118,8 +120,7 @@ def _step(context: LintContext, options: StepOptions, scratch: Path, summary: di
         raise StepFailure(str(exc), "point --data at a JSON Lines, JSON or CSV file of training rows") from None
     learning_rate, lr_node = _learning_rate(context)
     adapter_dir = options.save_adapter or scratch / "adapter"
-    plan = StepPlan(kwargs, TRAINER_PREPARATION.get(context.config.dialect, ()), task, learning_rate, adapter_dir,
-                    scratch / "base")
+    plan = StepPlan(kwargs, TRAINER_PREPARATION.get(context.config.dialect, ()), task, learning_rate, adapter_dir)
     _progress(options, f"train-step: {context.path}: one step on {model_id} ({task}, {device})")
     try:
         facts = run_step(model, batch, plan, reload_base)

@@ -33,7 +33,6 @@ class StepPlan:
     task: str  # batches.task_of
     learning_rate: float
     adapter_dir: Path  # where the adapter is saved (a temporary directory unless --save-adapter)
-    base_dir: Path  # where the base model is saved for the reload check (temporary)
 
 
 @dataclass
@@ -88,7 +87,8 @@ def run_step(model: Any, batch: dict, plan: StepPlan, reload_base: Callable[[], 
         raise ValueError("PEFT built an adapter without a single trainable parameter")
     for name in trainable:
         if ".modules_to_save." in name:
-            facts.copy_parameters.setdefault(_short(name).split(".modules_to_save.", 1)[0], []).append(_short(name))
+            wrapper = _short(name).split(".modules_to_save.", 1)[0]
+            facts.copy_parameters.setdefault(wrapper, []).append(_short(name))
     frozen_before = {name: _digest(p) for name, p in frozen.items()}
     b_before = {name: p.detach().clone() for name, p in trainable.items() if _is_lora_b(name)}
 
