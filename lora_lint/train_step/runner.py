@@ -22,6 +22,7 @@ from lora_lint.registry import all_rules
 from lora_lint.rules import Finding
 from lora_lint.settings import Settings
 from lora_lint.source import Node, parse_file
+from lora_lint.suppress import apply_suppressions, find_suppressions
 from lora_lint.train_step import StepOptions
 from lora_lint.train_step.checks import Prediction, run_checks
 
@@ -318,14 +319,21 @@ def _skip(report: FileReport, settings: Settings, path: Path, reason: str) -> No
 
 
 def _add(report: FileReport, settings: Settings, path: Path, findings: list[tuple[str, Finding]]) -> None:
+    """Add the step's findings the way lint_file adds a rule's: enabled codes only, with the settings' severity,
+    unless a `# lora-lint: ignore[...]` comment covers them."""
     relative = settings.relative(path)
     rules = all_rules()
+    diagnostics = []
     for code, finding in findings:
         if not settings.enabled(code, relative):
             continue
         span = finding.at.span if isinstance(finding.at, Node) else finding.at
-        report.diagnostics.append(Diagnostic(code, finding.message, span, help=finding.help, name=rules[code].name,
-                                             severity=settings.severity_of(code)))
+        diagnostics.append(Diagnostic(code, finding.message, span, help=finding.help, name=rules[code].name,
+                                      severity=settings.severity_of(code)))
+    if diagnostics:
+        parsed = parse_file(path.as_posix(), path.read_bytes())
+        suppressions, _ = find_suppressions(parsed.lines, parsed.root)
+        report.diagnostics += apply_suppressions(diagnostics, suppressions)
     report.diagnostics.sort(key=lambda d: (d.span.start, d.code))
 
 

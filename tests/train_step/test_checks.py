@@ -101,3 +101,10 @@ def test_peft_failure_on_get_peft_model_is_a_finding(step, write):
     assert "Could not locate the layers attribute" in entry["diagnostics"][-1]["message"] or \
         any("layers attribute" in d["message"] for d in entry["diagnostics"])
     assert code == 1
+
+
+def test_step_findings_can_be_suppressed(step, write):
+    content = GPT2 + "use_dora: true  # lora-lint: ignore[trainable-count-mismatch]\n"
+    code, entry = step(write("a.yaml", content))
+    assert codes_and_lines(entry) == [] and code == 0
+    assert entry["train_step"]["status"] == "failed"  # the check itself still failed; the finding is suppressed
