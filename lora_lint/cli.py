@@ -60,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--diff", action="store_true",
                        help="print the fixes as a unified diff and change nothing; exit 1 if anything would change")
     check.add_argument("--show-fixes", action="store_true", help="list each fix applied (with --fix or --diff)")
+    _add_train_step_options(check)
+    # `train-step CONFIG...` is `check --train-step CONFIG...` (main rewrites it); listed here for --help.
+    commands.add_parser("train-step", help="run one real LoRA training step per config and check it "
+                                           "(= check --train-step)", add_help=False)
 
     explain = commands.add_parser("explain", help="print a rule's documentation")
     explain.add_argument("rule", help="a rule code (LL101) or name (unknown-key)")
@@ -77,7 +81,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_train_step_options(check: argparse.ArgumentParser) -> None:
+    check.add_argument("--train-step", action="store_true",
+                       help="also run one real LoRA training step (lora_lint.train_step) for files whose static "
+                            "checks found no errors; on a miniature of the base model unless --weights")
+    check.add_argument("--weights", type=Path, metavar="DIR",
+                       help="with --train-step: step the real model from this local checkpoint (safetensors or bin)")
+    check.add_argument("--device", help="with --weights: where to step (default: cuda when available, else cpu)")
+    check.add_argument("--data", type=Path, metavar="FILE",
+                       help="with --weights: train on the first rows of this JSON Lines, JSON or CSV file")
+    check.add_argument("--save-adapter", type=Path, metavar="DIR",
+                       help="with --train-step: keep the trained adapter in DIR (else a temporary directory)")
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["train-step"]:
+        argv = ["check", "--train-step", *argv[1:]]
     args = build_parser().parse_args(argv)
     try:
         if args.command == "explain":
@@ -207,6 +227,7 @@ def _check(args: argparse.Namespace) -> int:
                           cache_dir=args.cache_dir, use_cache=not args.no_cache, peft_dry_run=args.peft_dry_run)
     if args.peft_dry_run and importlib.util.find_spec("peft") is None:
         raise _UsageError("--peft-dry-run needs PEFT and torch: pip install 'lora-lint[model]'")
+    step_options = _train_step_options(args)
     jobs = [(path, settings_for(path), options, explicit and not args.skip_non_lora)
             for path, explicit in _discover(args.paths, settings_for, args.force_exclude)]
     results = _lint_all(jobs)
@@ -221,6 +242,10 @@ def _check(args: argparse.Namespace) -> int:
             sys.stderr.write(outcome.summary(would=True, show_fixes=args.show_fixes))
             return EXIT_FINDINGS if outcome.changed or outcome.problems else EXIT_CLEAN
         results = outcome.reports
+    if step_options is not None:  # after the fixes: step what the files now say
+        from lora_lint.train_step import run as train_step
+
+        train_step([(job, report) for job, report in zip(jobs, results) if report is not None], step_options)
     reports = [report for report in results if report is not None]
 
     color = args.output_format == "full" and _is_terminal(sys.stdout) and not os.environ.get("NO_COLOR")
@@ -241,6 +266,21 @@ def _check(args: argparse.Namespace) -> int:
 
 def _is_terminal(stream) -> bool:
     return stream is not None and stream.isatty()
+
+
+def _train_step_options(args: argparse.Namespace):
+    if not args.train_step:
+        if args.weights or args.data or args.save_adapter or args.device:
+            raise _UsageError("--weights, --device, --data and --save-adapter need --train-step (or train-step)")
+        return None
+    if importlib.util.find_spec("peft") is None or importlib.util.find_spec("torch") is None:
+        raise _UsageError("--train-step needs PEFT and torch: pip install 'lora-lint[model]'")
+    if (args.data or args.device) and not args.weights:
+        raise _UsageError("--data and --device need --weights: the miniature has random weights and no tokenizer")
+    from lora_lint.train_step import StepOptions
+
+    return StepOptions(weights=args.weights, device=args.device, data=args.data, save_adapter=args.save_adapter,
+                       progress=sys.stderr.isatty())
 
 
 # Below this many files a process pool costs more than it saves (a pre-commit run passes a handful).

@@ -86,6 +86,7 @@ class FileReport:
     trainable_parameters: int | None = None
     peft_version: str | None = None
     summary_line: str | None = None
+    train_step: dict | None = None  # the training step's summary, when one was asked for (lora_lint.train_step)
     source_lines: list[str] = field(default_factory=list)
 
     def count(self, severity: Severity) -> int:

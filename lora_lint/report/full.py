@@ -15,6 +15,8 @@ def render(reports: list[FileReport], color: bool = False) -> str:
             chunks.append(_diagnostic(report, diagnostic))
         if report.summary_line:
             chunks.append(f"{printable(report.path)}: {printable(report.summary_line)}\n")
+        if report.train_step:
+            chunks.append(f"{printable(report.path)}: {printable(_train_step_line(report.train_step))}\n")
     chunks.append(_footer(reports))
     text = "\n".join(chunks)
     return _colorize(text, reports) if color else text
@@ -45,6 +47,26 @@ def _diagnostic(report: FileReport, d: Diagnostic) -> str:
 
 def _header(d: Diagnostic) -> str:
     return f"{d.code} [{d.name}] {printable(d.message)}"
+
+
+def _train_step_line(step: dict) -> str:
+    if step["status"] in ("skipped", "error"):
+        return f"not stepped: {step.get('reason')}" if step["status"] == "skipped" else \
+            f"train step could not run: {step.get('reason')}"
+    checks = step["checks"]
+    failed = [c["name"] for c in checks if not c["passed"]]
+    verdict = "train step passed" if not failed else f"train step failed {', '.join(failed)}"
+    where = f"{step['mode']} {step['class']}"
+    if step.get("shape"):
+        widths = list(step["shape"].items())[:2]
+        where += " (" + ", ".join(f"{key} {v['full']}→{v['miniature']}" for key, v in widths) + ")"
+    loss = f"loss {step['loss']:.4f}" if step.get("loss") is not None else "no loss"
+    memory = f", peak RSS {step['peak_rss_bytes'] / 2**20:,.0f} MiB" if step.get("peak_rss_bytes") else ""
+    if step.get("peak_gpu_bytes"):
+        memory += f", peak GPU {step['peak_gpu_bytes'] / 2**20:,.0f} MiB"
+    return (f"{verdict} ({len(checks) - len(failed)}/{len(checks)} checks; {where}, {step['task']} on "
+            f"{step['device']}; {loss}, {step['trainable_parameters']:,} trainable parameters, "
+            f"{step['seconds']:.1f} s{memory})")
 
 
 def _footer(reports: list[FileReport]) -> str:

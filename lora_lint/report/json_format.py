@@ -41,6 +41,8 @@ def document(reports: list[FileReport]) -> dict:
             entry["trainable_parameters"] = (report.trainable_parameters
                                              if report.trainable_parameters.bit_length() <= MAX_INT_BITS else None)
             entry["peft_version"] = report.peft_version
+        if report.train_step is not None:
+            entry["train_step"] = report.train_step
         files.append(entry)
     return {
         "version": FORMAT_VERSION,
