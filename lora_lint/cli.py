@@ -55,8 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when errors are found")
     check.add_argument("--show-settings", action="store_true", help="print the settings that apply and exit")
 
-    explain = commands.add_parser("explain", help="print a rule's documentation")
-    explain.add_argument("rule", help="a rule code (LL101) or name (unknown-key)")
+    explain = commands.add_parser("explain", help="report what a config's adapter will be, or print a rule's docs")
+    explain.add_argument("rule", metavar="CONFIG|CODE|NAME",
+                         help="a config file, or a rule code (LL101) or name (unknown-key)")
+    explain.add_argument("--format", choices=["text", "svg", "html", "markdown", "json"], default="text")
+    explain.add_argument("--output", type=Path, metavar="FILE", help="write the report here instead of stdout")
+    explain.add_argument("--model", metavar="ID|PATH", help="explain against this base model instead of the config's")
+    explain.add_argument("--peft-version", metavar="VERSION", help="the PEFT release of the training machine")
+    explain.add_argument("--offline", action="store_true", help="never download a model's config.json from the Hub")
+    explain.add_argument("--batch-size", type=int, metavar="N", help="per-device batch size for the memory estimate")
+    explain.add_argument("--seq-len", type=int, metavar="N", help="sequence length for the memory estimate")
 
     commands.add_parser("rules", help="list all rules")
 
@@ -75,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "explain":
-            return _explain(args.rule)
+            return _explain_config(args) if Path(args.rule).is_file() else _explain(args.rule)
         if args.command == "rules":
             return _list_rules()
         if args.command == "modules":
@@ -114,6 +122,14 @@ def _explain(name: str) -> int:
     print(f"# {rule.code} {rule.name}\n\nDefault severity: {rule.severity.value}\n\n{rule.summary}.\n\n{rule.body}",
           end="")
     return EXIT_CLEAN
+
+
+def _explain_config(args: argparse.Namespace) -> int:
+    from lora_lint.explain import ExplainOptions, run
+    from lora_lint.lint import LintOptions
+
+    lint = LintOptions(model=args.model, peft_version=args.peft_version, offline=args.offline)
+    return run(args.rule, args.format, args.output, ExplainOptions(lint, args.batch_size, args.seq_len))
 
 
 def _list_rules() -> int:

@@ -1,0 +1,73 @@
+"""Build the explain report of one file from the lint pipeline's own stages (parse, dialect, model, replay)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lora_lint.base_model import attach_model, peft_kwargs
+from lora_lint.config import lora_kwargs
+from lora_lint.dialects import detect
+from lora_lint.explain.memory import estimate
+from lora_lint.explain.numbers import numbers
+from lora_lint.explain.placement import placement
+from lora_lint.explain.report import ExplainReport, ModelInfo
+from lora_lint.explain.setup import sweep_table, trainer_setup
+from lora_lint.lint import LintContext, LintOptions, lint_file
+from lora_lint.peft_schema import peft_knowledge
+from lora_lint.settings import Settings, settings_for_directory
+from lora_lint.source import parse_file
+
+
+@dataclass
+class ExplainOptions:
+    lint: LintOptions = field(default_factory=LintOptions)
+    batch_size: int | None = None  # --batch-size: overrides the config's
+    sequence_length: int | None = None  # --seq-len: overrides the config's
+
+
+def build_report(path: Path, options: ExplainOptions, settings: Settings | None = None) -> ExplainReport:
+    """Everything `check` finds out about ``path``, laid out for people. Raises SettingsError for bad settings."""
+    settings = settings or settings_for_directory(path.resolve().parent)
+    linted = lint_file(path, settings, options.lint, explicit=True)
+    report = ExplainReport(path.as_posix(), dialect=linted.dialect, diagnostics=linted.diagnostics)
+    if linted.dialect is None:  # unreadable, not YAML/JSON, or no LoRA config: the diagnostics say which
+        report.missing.append("a readable LoRA config: fix the problems below first")
+        return report
+
+    # The same stages lint_file ran (resolution and replay are cached per process, so this repeats no work).
+    parsed = parse_file(path.as_posix(), path.read_bytes())
+    view = detect(parsed.root, options.lint.dialect or settings.dialect)
+    peft = peft_knowledge(options.lint.peft_version or settings.peft_version)
+    context = LintContext(path.as_posix(), parsed, view, peft, options.lint)
+    attach_model(context, settings.model_for(settings.relative(path)))
+    report.peft_version = str(peft.version)
+    report.lora = lora_kwargs(view)
+    report.sweep = sweep_table(view)
+
+    model = context.model
+    if model is None:
+        unresolved = [d.message for d in context.notes if d.code in ("LL201", "LL202")]
+        report.missing.append("the base model: " + (unresolved[0] if unresolved else "the config names none")
+                              + "; placement, parameter counts and memory need it (pass --model)")
+        return report
+    inventory = model.inventory
+    stacks = model.top_level_stacks()
+    report.model = ModelInfo(model.resolved.model_id, model.resolved.source, inventory["class"],
+                             inventory["model_type"], sum(s["length"] for s in stacks), inventory["total_parameters"],
+                             model.defaulted)
+    result = model.match
+    if result is None:
+        report.missing.append("the adapter: a LoRA value has the wrong type, so PEFT cannot build it")
+        return report
+    if result.error is not None:
+        report.peft_error = f"{result.error.type}: {result.error.message}"
+        report.missing.append("the adapter: PEFT would raise before building it")
+        return report
+    kwargs = peft_kwargs(context)
+    report.grids, report.outside = placement(inventory, stacks, result)
+    report.numbers = numbers(inventory, stacks, result, kwargs)
+    setup = trainer_setup(view, parsed.root, model.resolved.config or {}, options.batch_size,
+                          options.sequence_length)
+    report.memory = estimate(inventory, stacks, model.resolved.config or {}, result.trainable_parameters, setup)
+    return report
