@@ -24,7 +24,7 @@ def render(report: ExplainReport, color: bool = False, width: int = 80) -> str:
     with console.capture() as capture:
         for piece in _pieces(report, width):
             console.print(piece, overflow="fold", crop=False)
-    return capture.get()
+    return "".join(line.rstrip(" ") + "\n" for line in capture.get().splitlines())
 
 
 def _pieces(report: ExplainReport, width: int):
