@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lora_lint.base_model import attach_model, peft_kwargs
@@ -39,7 +39,14 @@ def build_report(path: Path, options: ExplainOptions, settings: Settings | None 
     parsed = parse_file(path.as_posix(), path.read_bytes())
     view = detect(parsed.root, options.lint.dialect or settings.dialect)
     peft = peft_knowledge(options.lint.peft_version or settings.peft_version)
-    context = LintContext(path.as_posix(), parsed, view, peft, options.lint)
+    lint_options = options.lint
+    swept_models = _swept_models(view)
+    if swept_models and not lint_options.model:
+        # An ablation over base models: explain the first run's.
+        lint_options = replace(lint_options, model=swept_models[0])
+        report.missing.append(f"the other runs' models: the study sweeps over {len(swept_models)} base models; this "
+                              f"report is the first run's ({swept_models[0]}; pass --model for another)")
+    context = LintContext(path.as_posix(), parsed, view, peft, lint_options)
     attach_model(context, settings.model_for(settings.relative(path)))
     report.peft_version = str(peft.version)
     report.lora = lora_kwargs(view)
@@ -71,3 +78,10 @@ def build_report(path: Path, options: ExplainOptions, settings: Settings | None 
                           options.sequence_length)
     report.memory = estimate(inventory, stacks, model.resolved.config or {}, result.trainable_parameters, setup)
     return report
+
+
+def _swept_models(view) -> list[str]:
+    ref = view.model_ref
+    if ref is None or ref.value_node.kind != "seq":
+        return []
+    return [item.value for item in ref.value_node.items if isinstance(item.value, str)]

@@ -27,7 +27,7 @@ def numbers(inventory: dict, stacks: list[dict], result, lora: dict) -> Numbers:
 
     saved_modules = result.modules_to_save
     copies = {name: _subtree_parameters(records, name) for name in saved_modules}
-    bias = _trainable_bias(records, result, lora.get("bias", "none"), saved_modules)
+    bias = _trainable_bias(inventory, records, result, lora.get("bias", "none"), saved_modules)
     if bias:
         by_kind["bias"] = bias
     for name, count in copies.items():
@@ -101,13 +101,25 @@ def _inside(name: str, modules) -> bool:
     return any(name == module or name.startswith(module + ".") for module in modules)
 
 
-def _trainable_bias(records: dict, result, bias: str, saved_modules: list[str]) -> int:
-    """Biases PEFT unfreezes (mark_only_adapters_as_trainable); the copies of modules_to_save are counted whole."""
+def _trainable_bias(inventory: dict, records: dict, result, bias: str, saved_modules: list[str]) -> int:
+    """Biases PEFT unfreezes (mark_only_adapters_as_trainable); the copies of modules_to_save are counted whole.
+    A tied bias is one tensor: counted once, and frozen with the module_to_save original it belongs to."""
     if bias == "all":
-        return sum(_bias(record) for name, record in records.items() if not _inside(name, saved_modules))
-    if bias == "lora_only":
-        return sum(_bias(records[name]) for name in result.targets if not _inside(name, saved_modules))
-    return 0
+        owners = [name for name, record in records.items() if _bias(record)]
+    elif bias == "lora_only":
+        owners = [name for name in result.targets if _bias(records[name])]
+    else:
+        return 0
+    group_of = {name: tuple(group) for group in inventory.get("tied_parameters") or [] for name in group}
+    counted: set = set()
+    total = 0
+    for owner in owners:
+        group = group_of.get(f"{owner}.bias", (f"{owner}.bias",))
+        if group in counted or any(_inside(name.rpartition(".")[0], saved_modules) for name in group):
+            continue
+        counted.add(group)
+        total += _bias(records[owner])
+    return total
 
 
 def _saved_bias(records: dict, result, bias: str, copies: dict[str, int]) -> int:
