@@ -54,9 +54,11 @@ def build_report(path: Path, options: ExplainOptions, settings: Settings | None 
 
     model = context.model
     if model is None:
-        unresolved = [d.message for d in context.notes if d.code in ("LL201", "LL202")]
-        report.missing.append("the base model: " + (unresolved[0] if unresolved else "the config names none")
-                              + "; placement, parameter counts and memory need it (pass --model)")
+        unresolved = [d for d in context.notes if d.code in ("LL201", "LL202")]
+        why = (unresolved[0].message.removesuffix("; model-aware checks skipped") + f" ({unresolved[0].help})"
+               if unresolved else "the config names none")
+        report.missing.append(f"the base model: {why}. Placement, parameter counts and memory need it: pass "
+                              "--model ID|PATH")
         return report
     inventory = model.inventory
     stacks = model.top_level_stacks()

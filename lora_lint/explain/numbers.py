@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 
-from lora_lint.explain.placement import shortest_labels
+from lora_lint.explain.placement import kind_labels
 from lora_lint.explain.report import Numbers, Scaling
 
 _EMBEDDING_LAYER_NAMES = ("embed_tokens", "lm_head")  # peft.utils.other.EMBEDDING_LAYER_NAMES
@@ -18,7 +18,7 @@ _EMBEDDING_LAYER_NAMES = ("embed_tokens", "lm_head")  # peft.utils.other.EMBEDDI
 
 def numbers(inventory: dict, stacks: list[dict], result, lora: dict) -> Numbers:
     records = {record["name"]: record for record in inventory["modules"]}
-    kind_of = _kind_labels(list(result.rank), stacks)
+    kind_of = _kind_labels(inventory, list(result.rank), stacks)
     lora_bias = bool(lora.get("lora_bias"))
     by_kind: Counter = Counter()
     for name, rank in result.rank.items():
@@ -68,19 +68,22 @@ def lora_parameters(records: dict, name: str, rank: int, lora_bias: bool, is_par
     return count + (out_features if lora_bias else 0)
 
 
-def _kind_labels(names: list[str], stacks: list[dict]) -> dict[str, str]:
-    """Each target's module kind: its path inside a layer, shortened as in the picture; the name itself outside."""
-    inner_of = {}
-    for name in names:
-        for stack in stacks:
-            prefix = stack["path"] + "."
+def _kind_labels(inventory: dict, names: list[str], stacks: list[dict]) -> dict[str, str]:
+    """Each target's module kind, labelled as in the picture; a target outside the layers is its own name."""
+    labels = {}
+    for stack in stacks:
+        prefix = stack["path"] + "."
+        inner_of = {}
+        for name in names:
             index, _, inner = name[len(prefix):].partition(".") if name.startswith(prefix) else ("", "", "")
             if index.isdigit() and inner:
                 inner_of[name] = inner
-                break
-    distinct = sorted(set(inner_of.values()))
-    label_of = dict(zip(distinct, shortest_labels(distinct)))
-    return {name: label_of[inner_of[name]] if name in inner_of else name for name in names}
+        distinct = sorted(set(inner_of.values()))
+        label_of = dict(zip(distinct, kind_labels(distinct, inventory, prefix)))
+        # Several stacks (encoder and decoder, vision and text) have kinds of the same name: say whose.
+        stack_name = "" if len(stacks) == 1 else f"{stack['path']}: "
+        labels.update({name: stack_name + label_of[inner] for name, inner in inner_of.items()})
+    return {name: labels.get(name, name) for name in names}
 
 
 def _subtree_parameters(records: dict, name: str) -> int:

@@ -44,7 +44,7 @@ def _grid(inventory: dict, stack: dict, result, saved: set[str]) -> Grid:
             present.add((path, int(index)))
     cells = [[_cell(f"{prefix}{layer}.{path}", result, saved) if (path, layer) in present else None
               for layer in range(stack["length"])] for path in relative]
-    return Grid(stack["path"], stack.get("stack", "other"), shortest_labels(relative), cells)
+    return Grid(stack["path"], stack.get("stack", "other"), kind_labels(relative, inventory, prefix), cells)
 
 
 def _cell(name: str, result, saved: set[str]) -> Cell:
@@ -61,6 +61,15 @@ def _module_parameters(inventory: dict, name: str) -> int:
     prefix = name + "."
     return sum(record["parameters"] or 0 for record in inventory["modules"]
                if record["name"] == name or record["name"].startswith(prefix))
+
+
+def kind_labels(paths: list[str], inventory: dict, prefix: str) -> list[str]:
+    """Labels for paths inside a layer of the stack at ``prefix``; a parameter (fused MoE experts) keeps its
+    module's name (`experts.gate_up_proj`), so that it does not read as a Linear layer of the same name."""
+    modules = {record["name"][len(prefix):].partition(".")[2] for record in inventory["modules"]
+               if record["name"].startswith(prefix)}
+    return [label if "." in label or path in modules else path.rsplit(".", 2)[-2] + "." + label
+            for path, label in zip(paths, shortest_labels(paths))]
 
 
 def shortest_labels(paths: list[str]) -> list[str]:

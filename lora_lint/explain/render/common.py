@@ -84,3 +84,22 @@ def scaling_rule(report: ExplainReport) -> str:
 
 def number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+_CONFIG_KEYS = ("task_type", "r", "lora_alpha", "use_rslora", "target_modules", "exclude_modules",
+                "layers_to_transform", "layers_pattern", "rank_pattern", "alpha_pattern", "bias", "modules_to_save",
+                "target_parameters")
+
+
+def config_rows(report: ExplainReport) -> list[tuple[str, str]]:
+    """What the config alone says (the LoraConfig kwargs the trainer passes) and the scale it implies: the report
+    for a config whose model or adapter is not known."""
+    lora = report.lora
+    rows = [(key, str(lora[key])) for key in _CONFIG_KEYS if lora.get(key) is not None]
+    rank, alpha = lora.get("r", 8), lora.get("lora_alpha", 8)
+    if isinstance(rank, int) and not isinstance(rank, bool) and rank > 0 and isinstance(alpha, (int, float)):
+        if lora.get("use_rslora") is True:
+            rows.append(("scale", f"alpha/sqrt(r) = {alpha / rank ** 0.5:.4g} (rsLoRA)"))
+        else:
+            rows.append(("scale", f"alpha/r = {alpha / rank:.4g}"))
+    return rows

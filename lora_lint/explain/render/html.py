@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from lora_lint.explain.render.common import findings_line, model_line
+from lora_lint.explain.render.common import config_rows, findings_line, model_line
 from lora_lint.explain.render.svg import picture
 from lora_lint.explain.render.tables import memory_rows, numbers_rows
 from lora_lint.explain.report import ExplainReport
@@ -28,6 +28,8 @@ def render(report: ExplainReport) -> str:
         parts.append(f"<h2>Model</h2><p>{escape(model_line(report))}</p>")
     if report.peft_error:
         parts.append(f'<p class="error">PEFT would raise {escape(report.peft_error)}</p>')
+    if report.lora and report.numbers is None:
+        parts.append("<h2>LoRA settings</h2>" + _table(config_rows(report)))
     if report.has_picture:
         parts.append(f'<h2>Placement</h2><div class="picture">{picture(report)}</div>')
     if report.numbers is not None:

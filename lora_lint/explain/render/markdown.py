@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lora_lint.explain.render.common import findings_line, grid_title, model_line, number
+from lora_lint.explain.render.common import config_rows, findings_line, grid_title, model_line, number
 from lora_lint.explain.render.tables import layer_runs, memory_rows, numbers_rows
 from lora_lint.explain.report import Cell, ExplainReport
 
@@ -15,6 +15,8 @@ def render(report: ExplainReport) -> str:
         out += [f"**Model:** {_escape(model_line(report))}", ""]
     if report.peft_error:
         out += [f"> **PEFT would raise** {_escape(report.peft_error)}", ""]
+    if report.lora and report.numbers is None:
+        out += ["**LoRA settings**", ""] + _table(["key", "value"], [list(row) for row in config_rows(report)]) + [""]
     for grid in report.grids:
         out += [f"**{_escape(grid_title(grid))}**", ""]
         out += _table(["layers", *grid.kinds],

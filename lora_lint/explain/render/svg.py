@@ -32,6 +32,17 @@ def picture(report: ExplainReport) -> str:
     body.append(_text(8, y, header, weight="bold"))
     y += 14
     widest = label_width + 8 + len(header) * CHAR
+    if not report.has_picture:  # nothing to draw: say why, with the findings, instead of an empty grid
+        lines = [f"no picture: {missing}" for missing in report.missing]
+        lines += [f"{d.code} [{d.name}] line {d.span.start.line}: {d.message}" for d in report.diagnostics]
+        for line in lines:
+            y += 18
+            body.append(_text(8, y, line))
+            widest = max(widest, 16 + len(line) * CHAR)
+        width, height = int(widest) + 8, y + 16
+        return (f'<svg xmlns="http://www.w3.org/2000/svg" class="lora-placement" width="{width}" '
+                f'height="{height}" viewBox="0 0 {width} {height}"><rect width="100%" height="100%" fill="#ffffff"/>'
+                + "".join(body) + "</svg>")
     for grid in report.grids:
         y += 18
         body.append(_text(8, y, grid_title(grid), weight="bold"))

@@ -9,13 +9,13 @@ from rich.text import Text
 
 from lora_lint.diagnostics import Severity
 from lora_lint.explain.render.common import (
-    TERMINAL_COLORS, cell_text, findings_line, grid_title, human_bytes, legend, model_line, number, ranks,
+    TERMINAL_COLORS, cell_text, config_rows, findings_line, grid_title, human_bytes, legend, model_line, number, ranks,
     scaling_rule,
 )
 from lora_lint.explain.report import ExplainReport, Grid
 
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold cyan"}
-_LABEL_WIDTH = 18
+_LABEL_WIDTH = 22
 
 
 def render(report: ExplainReport, color: bool = False, width: int = 80) -> str:
@@ -36,11 +36,10 @@ def _pieces(report: ExplainReport, width: int):
         yield _para(2, model_line(report))
     if report.peft_error:
         yield _para(2, f"PEFT would raise {report.peft_error}", "bold red")
-    if report.lora and report.model is None:
+    if report.lora and report.numbers is None:
         yield _section("LoRA settings")
-        for key in ("r", "lora_alpha", "target_modules", "use_rslora", "modules_to_save"):
-            if key in report.lora:
-                yield _para(2, f"{key}: {report.lora[key]}")
+        for key, value in config_rows(report):
+            yield _para(2, f"{key}: {value}")
     if report.has_picture:
         yield _section("Placement")
         rank_style = {rank: TERMINAL_COLORS[i % len(TERMINAL_COLORS)] for i, rank in enumerate(ranks(report))}
@@ -87,6 +86,8 @@ def _grid(grid: Grid, width: int, rank_style: dict[int, str], uniform: bool):
     step = cell_width + 1
     label_width = min(_LABEL_WIDTH, max(len(kind) for kind in grid.kinds))
     per_block = max(1, (width - 4 - label_width) // step)
+    blocks = -(-grid.layers // per_block)
+    per_block = -(-grid.layers // blocks)  # blocks of even size: 16 + 16, not 29 + 3
     for start in range(0, grid.layers, per_block):
         stop = min(grid.layers, start + per_block)
         yield Text("    " + " " * label_width + _layer_ruler(start, stop, step), style="dim")
@@ -117,8 +118,8 @@ def _layer_ruler(start: int, stop: int, step: int) -> str:
     return "".join(ruler)
 
 
-def _outside_line(module, rank_style: dict[int, str]) -> Text:
-    line = Text(f"    {module.name:<30} ")
+def _outside_line(module, rank_style: dict[int, str]) -> Padding:
+    line = Text(f"{module.name:<30} ")
     cell = module.cell
     if cell.targeted:
         line.append(f"LoRA r={cell.rank} α={number(cell.alpha)}", style=rank_style[cell.rank])
@@ -126,7 +127,7 @@ def _outside_line(module, rank_style: dict[int, str]) -> Text:
         line.append(f"modules_to_save: trained as a full copy ({module.parameters:,} parameters)", style="bold yellow")
     else:
         line.append("·  no LoRA", style="dim")
-    return line
+    return Padding(line, (0, 0, 0, 4))
 
 
 def _legend(report: ExplainReport, rank_style: dict[int, str], uniform: bool) -> Text:
