@@ -23,6 +23,9 @@ def run(path: Path | str, fmt: str = "text", output: Path | str | None = None,
     from lora_lint.settings import SettingsError
 
     path = Path(path)
+    if not path.is_file():
+        print(f"lora-lint: error: {path}: explain takes one config file", file=sys.stderr)
+        return EXIT_USAGE
     if fmt not in FORMATS:
         print(f"lora-lint: error: unknown format {fmt!r}; choose from {', '.join(FORMATS)}", file=sys.stderr)
         return EXIT_USAGE

@@ -12,7 +12,7 @@ from lora_lint.explain.memory import estimate
 from lora_lint.explain.numbers import numbers
 from lora_lint.explain.placement import placement
 from lora_lint.explain.report import ExplainReport, ModelInfo
-from lora_lint.explain.setup import sweep_table, trainer_setup
+from lora_lint.explain.trainer_setup import sweep_table, trainer_setup
 from lora_lint.lint import LintContext, LintOptions, lint_file
 from lora_lint.peft_schema import peft_knowledge
 from lora_lint.settings import Settings, settings_for_directory

@@ -8,6 +8,7 @@ get_peft_model_state_dict); tests/explain checks both against the real PEFT.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 
 from lora_lint.explain.placement import kind_labels
@@ -143,8 +144,6 @@ def _saved_embeddings(inventory: dict, result, lora: dict) -> list[str]:
     if isinstance(target_modules, str):
         if target_modules == "all-linear":
             return []
-        import re
-
         targeted = any(re.fullmatch(target_modules, record["name"])
                        for record in inventory["modules"]
                        if any(re.match(rf"(.*\.)?{e}$", record["name"]) for e in _EMBEDDING_LAYER_NAMES))

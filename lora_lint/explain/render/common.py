@@ -46,10 +46,6 @@ def grid_title(grid: Grid) -> str:
     return f"{grid.stack} ({grid.role}, {grid.layers} layers)"
 
 
-def targeted_layers(grid: Grid) -> int:
-    return sum(1 for layer in range(grid.layers) if any(row[layer] and row[layer].targeted for row in grid.cells))
-
-
 def legend(report: ExplainReport) -> list[tuple[int, str]]:
     """(rank, label) per distinct rank, with the alphas PEFT uses at that rank."""
     alphas = alphas_by_rank(report)
