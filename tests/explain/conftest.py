@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import json
@@ -33,6 +34,21 @@ def shrunk(entry: dict) -> dict:
     return config
 
 
+@contextlib.contextmanager
+def single_threaded():
+    """torch on one thread while these tests build models: a parallel CPU op (a model's real buffers) starts
+    OpenMP's thread pool, and a process that forks after that (the CLI's process pool, later in the suite, with
+    --peft-dry-run) hangs in its children."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 @functools.cache
 def meta_model(file: str, model_class: str):
     import accelerate
@@ -42,7 +58,7 @@ def meta_model(file: str, model_class: str):
     entry = next(e for e in CATALOG_ENTRIES if e["file"] == file)
     config = shrunk(entry)
     hf_config = transformers.CONFIG_MAPPING[config["model_type"]].from_dict(config)
-    with accelerate.init_empty_weights():
+    with single_threaded(), accelerate.init_empty_weights():
         # fp32 throughout, so that the saved state dict's bytes are its elements × 4 (the fp32 size explain gives).
         model = getattr(transformers, model_class).from_config(hf_config, dtype=torch.float32)
     model.tie_weights()
@@ -54,7 +70,8 @@ def inventory(file: str, model_class: str) -> dict:
     from lora_lint.model.inventory import build_inventory
 
     entry = next(e for e in CATALOG_ENTRIES if e["file"] == file)
-    return build_inventory(shrunk(entry), model_class)
+    with single_threaded():
+        return build_inventory(shrunk(entry), model_class)
 
 
 def top_level_stacks(inventory: dict) -> list[dict]:
@@ -66,8 +83,8 @@ def real_peft(file: str, model_class: str, lora: dict):
     """get_peft_model on a fresh copy of the meta model: (trainable count, {module: LoRA count}, saved state dict)."""
     import peft
 
-    model = copy.deepcopy(meta_model(file, model_class))
-    with warnings.catch_warnings():
+    with single_threaded(), warnings.catch_warnings():
+        model = copy.deepcopy(meta_model(file, model_class))
         warnings.simplefilter("ignore")
         peft_model = peft.get_peft_model(model, peft.LoraConfig(**copy.deepcopy(lora)))
         state = peft.get_peft_model_state_dict(peft_model)

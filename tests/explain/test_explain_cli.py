@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import json
+import os
 import re
+from pathlib import Path
 
 import pytest
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 # Llama-2-7b (32 layers, catalogued): rank 64 on q_proj through rank_pattern, 8 elsewhere; the last 8 layers only.
 LLAMA = """\
@@ -175,3 +178,27 @@ training:
     assert data["model"]["id"] == "meta-llama/Llama-3.2-1B"  # the first run's model
     memory = {part["label"]: part for part in data["memory"]["parts"]}
     assert "4-bit" in memory["base weights"]["detail"] and "batch 2 × sequence 512" in memory["activations"]["detail"]
+
+
+EVERY_FORMAT = os.environ.get("LORA_LINT_EXPLAIN_ALL") == "1"
+
+
+def test_every_fixture_explains_without_internal_error(lint):
+    """Every shipped fixture, good and broken, gets a report and exit 0 or 1, never an internal error (2);
+    LORA_LINT_EXPLAIN_ALL=1 renders every format instead of text and json."""
+    fixtures = sorted(p for p in FIXTURES.rglob("*") if p.suffix in (".yml", ".yaml", ".json"))
+    assert len(fixtures) > 40
+    for path in fixtures:
+        for fmt in ("text", "svg", "html", "markdown", "json") if EVERY_FORMAT else ("text", "json"):
+            run = lint("explain", path, "--format", fmt, "--offline")
+            assert run.code in (0, 1) and not run.err, (path, fmt, run.err)
+
+
+def test_real_configs_explain_without_internal_error(lint, real_configs):
+    """The 210 real configs of the corpus (~20 s, so in the big run only)."""
+    if not EVERY_FORMAT:
+        pytest.skip("set LORA_LINT_EXPLAIN_ALL=1 to explain every config of the real-config corpus")
+    for path in sorted(real_configs.rglob("*")):
+        if path.suffix in (".yml", ".yaml", ".json"):
+            run = lint("explain", path, "--offline")
+            assert run.code in (0, 1) and not run.err, (path, run.err)

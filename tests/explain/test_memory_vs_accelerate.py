@@ -23,7 +23,7 @@ import types
 import pytest
 
 from lora_lint.explain.memory import weights_bytes
-from tests.explain.conftest import CATALOG, CATALOG_ENTRIES, shrunk
+from tests.explain.conftest import CATALOG, CATALOG_ENTRIES, shrunk, single_threaded
 
 pytest.importorskip("accelerate")
 
@@ -52,8 +52,9 @@ def test_weights_match_accelerate_estimate_memory(file, shrink, tmp_path, monkey
 
     entry = next(e for e in CATALOG_ENTRIES if e["file"] == file)
     config = shrunk(entry) if shrink else json.loads((CATALOG / file).read_text())
-    theirs = _accelerate_rows(tmp_path, monkeypatch, config)
-    inventory = build_inventory(config, "AutoModel")  # the class accelerate builds
+    with single_threaded():
+        theirs = _accelerate_rows(tmp_path, monkeypatch, config)
+        inventory = build_inventory(config, "AutoModel")  # the class accelerate builds
     ours = {
         "float32": weights_bytes(inventory, "float32"),
         "float16": weights_bytes(inventory, "float16"),

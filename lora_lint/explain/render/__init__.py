@@ -25,5 +25,5 @@ def render(report, fmt: str, *, color: bool = False, width: int = 80) -> str:
     if fmt == "json":
         import json
 
-        return json.dumps(report.to_dict(), indent=1) + "\n"
+        return json.dumps(report.to_dict(), indent=1, default=str) + "\n"
     raise ValueError(f"unknown format {fmt!r}")

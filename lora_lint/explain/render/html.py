@@ -41,7 +41,8 @@ def render(report: ExplainReport) -> str:
     if report.sweep is not None:
         sweep = report.sweep
         rows = [(str(i), *row) for i, row in enumerate(sweep.rows, 1)]
-        parts.append(f"<h2>Sweep: {sweep.runs} runs</h2>" + _table(rows, header=("run", *sweep.keys)))
+        parts.append(f"<h2>Sweep: {sweep.runs} runs</h2><p>The picture and numbers above are run 1's.</p>"
+                     + _table(rows, header=("run", *sweep.keys)))
         if sweep.omitted:
             parts.append(f"<p>... {sweep.omitted} more runs</p>")
     if report.missing:

@@ -34,9 +34,9 @@ def render(report: ExplainReport) -> str:
         out += [""] + [f"- {_escape(a)}" for a in report.memory.assumptions] + [""]
     if report.sweep is not None:
         sweep = report.sweep
-        out += [f"**Sweep: {sweep.runs} runs**", ""]
+        out += [f"**Sweep: {sweep.runs} runs** (the picture and numbers above are run 1's)", ""]
         out += _table(["run", *sweep.keys], [[str(i), *row] for i, row in enumerate(sweep.rows, 1)])
-        out += ([f"", f"... {sweep.omitted} more runs"] if sweep.omitted else []) + [""]
+        out += (["", f"... {sweep.omitted} more runs"] if sweep.omitted else []) + [""]
     if report.missing:
         out += ["**Not known**", ""] + [f"- {_escape(m)}" for m in report.missing] + [""]
     out += ["**Findings**", ""]

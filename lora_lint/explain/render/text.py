@@ -177,7 +177,8 @@ def _memory(report: ExplainReport):
 def _sweep(report: ExplainReport, width: int):
     sweep = report.sweep
     yield _section("Sweep")
-    yield Text(f"  {sweep.runs} runs (the toolkit's ablation study: every combination of)")
+    yield _para(2, f"{sweep.runs} runs, every combination of the values below (the toolkit's ablation study); "
+                   "the picture and numbers above are run 1's")
     widths = [max(len(key), *(len(row[i]) for row in sweep.rows)) for i, key in enumerate(sweep.keys)]
     yield Text("    run  " + "  ".join(f"{key:<{w}}" for key, w in zip(sweep.keys, widths)), style="bold")
     for number_, row in enumerate(sweep.rows, 1):
