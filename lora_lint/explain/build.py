@@ -12,7 +12,7 @@ from lora_lint.explain.memory import estimate
 from lora_lint.explain.numbers import numbers
 from lora_lint.explain.placement import placement
 from lora_lint.explain.report import ExplainReport, ModelInfo
-from lora_lint.explain.trainer_setup import sweep_table, trainer_setup
+from lora_lint.explain.trainer_setup import sweep_axes, sweep_table, trainer_setup
 from lora_lint.lint import LintContext, LintOptions, lint_file
 from lora_lint.peft_schema import peft_knowledge
 from lora_lint.settings import Settings, settings_for_directory
@@ -29,23 +29,28 @@ class ExplainOptions:
 def build_report(path: Path, options: ExplainOptions, settings: Settings | None = None) -> ExplainReport:
     """Everything `check` finds out about ``path``, laid out for people. Raises SettingsError for bad settings."""
     settings = settings or settings_for_directory(path.resolve().parent)
-    linted = lint_file(path, settings, options.lint, explicit=True)
+    try:
+        parsed = parse_file(path.as_posix(), path.read_bytes())
+    except OSError:  # lint_file reports it (LL003)
+        parsed = None
+    view = detect(parsed.root, options.lint.dialect or settings.dialect) if parsed and parsed.root else None
+    lint_options = options.lint
+    swept_models = [m for m in dict(sweep_axes(view)).get("model.hf_model_ckpt", []) if isinstance(m, str)] \
+        if view is not None else []
+    if swept_models and not lint_options.model:  # an ablation over base models: explain the first run's
+        lint_options = replace(lint_options, model=swept_models[0])
+
+    linted = lint_file(path, settings, lint_options, explicit=True)
     report = ExplainReport(path.as_posix(), dialect=linted.dialect, diagnostics=linted.diagnostics)
-    if linted.dialect is None:  # unreadable, not YAML/JSON, or no LoRA config: the diagnostics say which
+    if linted.dialect is None or view is None:  # unreadable, not YAML/JSON, or no LoRA config
         report.missing.append("a readable LoRA config: fix the problems below first")
         return report
-
-    # The same stages lint_file ran (resolution and replay are cached per process, so this repeats no work).
-    parsed = parse_file(path.as_posix(), path.read_bytes())
-    view = detect(parsed.root, options.lint.dialect or settings.dialect)
-    peft = peft_knowledge(options.lint.peft_version or settings.peft_version)
-    lint_options = options.lint
-    swept_models = _swept_models(view)
-    if swept_models and not lint_options.model:
-        # An ablation over base models: explain the first run's.
-        lint_options = replace(lint_options, model=swept_models[0])
+    if lint_options is not options.lint:
         report.missing.append(f"the other runs' models: the study sweeps over {len(swept_models)} base models; this "
                               f"report is the first run's ({swept_models[0]}; pass --model for another)")
+
+    # The stages lint_file ran, again for their results (resolution and replay are cached per process).
+    peft = peft_knowledge(lint_options.peft_version or settings.peft_version)
     context = LintContext(path.as_posix(), parsed, view, peft, lint_options)
     attach_model(context, settings.model_for(settings.relative(path)))
     report.peft_version = str(peft.version)
@@ -81,9 +86,3 @@ def build_report(path: Path, options: ExplainOptions, settings: Settings | None 
     report.memory = estimate(inventory, stacks, model.resolved.config or {}, result.trainable_parameters, setup)
     return report
 
-
-def _swept_models(view) -> list[str]:
-    ref = view.model_ref
-    if ref is None or ref.value_node.kind != "seq":
-        return []
-    return [item.value for item in ref.value_node.items if isinstance(item.value, str)]
