@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "explain":
-            return _explain_config(args) if Path(args.rule).exists() else _explain(args.rule)
+            is_config = Path(args.rule).exists() or args.rule.endswith(CONFIG_SUFFIXES)
+            return _explain_config(args) if is_config else _explain(args.rule)
         if args.command == "rules":
             return _list_rules()
         if args.command == "modules":

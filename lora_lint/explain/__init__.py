@@ -24,7 +24,8 @@ def run(path: Path | str, fmt: str = "text", output: Path | str | None = None,
 
     path = Path(path)
     if not path.is_file():
-        print(f"lora-lint: error: {path}: explain takes one config file", file=sys.stderr)
+        problem = "explain takes one config file" if path.exists() else "no such file"
+        print(f"lora-lint: error: {path}: {problem}", file=sys.stderr)
         return EXIT_USAGE
     if fmt not in FORMATS:
         print(f"lora-lint: error: unknown format {fmt!r}; choose from {', '.join(FORMATS)}", file=sys.stderr)

@@ -114,9 +114,13 @@ def test_output_file_and_formats(lint, write, tmp_path):
     assert "<svg" in html and not re.search(r"<(script|link)\b|src=|url\(", html)  # self-contained
 
 
-def test_explain_rule_code_still_prints_docs(lint):
+def test_explain_rule_code_still_prints_docs(lint, tmp_path):
     run = lint("explain", "LL101")
     assert run.code == 0 and run.out.startswith("# LL101 unknown-key")
+    missing = lint("explain", tmp_path / "configs" / "llama.yml")
+    assert missing.code == 2 and "no such file" in missing.err
+    directory = lint("explain", tmp_path)
+    assert directory.code == 2 and "explain takes one config file" in directory.err
 
 
 def test_unresolved_model_gets_config_level_report(lint, write):
