@@ -128,8 +128,13 @@ def _explain(name: str) -> int:
 def _explain_config(args: argparse.Namespace) -> int:
     from lora_lint.explain import ExplainOptions, run
     from lora_lint.lint import LintOptions
+    from lora_lint.settings import SettingsError, parse_version
 
-    lint = LintOptions(model=args.model, peft_version=args.peft_version, offline=args.offline)
+    try:
+        peft_version = parse_version(args.peft_version, "--peft-version") if args.peft_version else None
+    except SettingsError as exc:
+        raise _UsageError(str(exc)) from None
+    lint = LintOptions(model=args.model, peft_version=peft_version, offline=args.offline)
     return run(args.rule, args.format, args.output, ExplainOptions(lint, args.batch_size, args.seq_len))
 
 

@@ -27,11 +27,16 @@ def run(path: Path | str, fmt: str = "text", output: Path | str | None = None,
         problem = "explain takes one config file" if path.exists() else "no such file"
         print(f"lora-lint: error: {path}: {problem}", file=sys.stderr)
         return EXIT_USAGE
+    options = options or ExplainOptions()
+    for flag, value in (("--batch-size", options.batch_size), ("--seq-len", options.sequence_length)):
+        if value is not None and value <= 0:
+            print(f"lora-lint: error: {flag} must be a positive integer, not {value}", file=sys.stderr)
+            return EXIT_USAGE
     if fmt not in FORMATS:
         print(f"lora-lint: error: unknown format {fmt!r}; choose from {', '.join(FORMATS)}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        report = build_report(path, options or ExplainOptions())
+        report = build_report(path, options)
     except SettingsError as exc:
         print(f"lora-lint: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -123,6 +123,24 @@ def test_explain_rule_code_still_prints_docs(lint, tmp_path):
     assert directory.code == 2 and "explain takes one config file" in directory.err
 
 
+@pytest.mark.parametrize(("flags", "message"), [(["--peft-version", "banana"], "--peft-version"),
+                                                (["--batch-size", "0"], "--batch-size"),
+                                                (["--seq-len", "-5"], "--seq-len")])
+def test_bad_flags_are_usage_errors(lint, write, flags, message):
+    run = lint("explain", write("llama.yaml", LLAMA), *flags)
+    assert run.code == 2 and message in run.err and "internal error" not in run.err
+
+
+def test_flags_set_the_memory_estimate(lint, write):
+    data = lint("explain", write("llama.yaml", LLAMA), "--batch-size", "4", "--seq-len", "4096",
+                "--format", "json").json
+    activations = next(part for part in data["memory"]["parts"] if part["label"] == "activations")
+    assert "batch 4 × sequence 4096" in activations["detail"]
+    # 32 layers × 34 bytes × tokens × hidden (no checkpointing) + fp32 logits and their gradient
+    tokens = 4 * 4096
+    assert activations["bytes"] == 32 * 34 * tokens * 4096 + tokens * 32000 * 8
+
+
 def test_unresolved_model_gets_config_level_report(lint, write):
     path = write("private.yaml", "base_model_name_or_path: acme/private-model\nr: 16\nlora_alpha: 32\n"
                                  "target_modules: [q_proj, v_proj]\n")
