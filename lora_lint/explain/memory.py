@@ -63,8 +63,9 @@ def estimate(inventory: dict, stacks: list[dict], model_config: dict, trainable:
     weights = weights_bytes(inventory, setup.dtype, setup.quantization, setup.double_quant, tuple(setup.skip_modules))
     quantized = {"4bit": "4-bit NF4/FP4" + (" with double quantization" if setup.double_quant else ""),
                  "8bit": "LLM.int8"}.get(setup.quantization or "")
-    weights_detail = (f"{inventory['total_parameters']:,} parameters; Linear layers {quantized}, the rest "
-                      f"{setup.dtype}" if quantized else f"{inventory['total_parameters']:,} parameters in {setup.dtype}")
+    count = f"{inventory['total_parameters']:,} parameters"
+    weights_detail = f"{count}; Linear layers {quantized}, the rest {setup.dtype}" if quantized else \
+        f"{count} in {setup.dtype}"
     per_trainable = 4 + 4 + setup.optimizer_state_bytes
     parts = [
         MemoryPart("base weights", weights, weights_detail),

@@ -14,7 +14,8 @@ _STYLE = """
 body { font-family: system-ui, -apple-system, Segoe UI, sans-serif; margin: 24px; color: #222; background: #fff; }
 h1 { font-size: 20px; } h2 { font-size: 16px; margin-top: 28px; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; font-size: 13px; } td, th { padding: 3px 10px; text-align: left;
-vertical-align: top; border-bottom: 1px solid #eee; } td.n { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+vertical-align: top; border-bottom: 1px solid #eee; }
+td.n { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 .missing { color: #a15c00; } .error { color: #c62828; } .warning { color: #a15c00; } .info { color: #1565c0; }
 .picture { overflow-x: auto; } code { font-size: 12px; } ul.assumptions { color: #555; font-size: 13px; }
 """
