@@ -65,8 +65,16 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("train-step", help="run one real LoRA training step per config and check it "
                                            "(= check --train-step)", add_help=False)
 
-    explain = commands.add_parser("explain", help="print a rule's documentation")
-    explain.add_argument("rule", help="a rule code (LL101) or name (unknown-key)")
+    explain = commands.add_parser("explain", help="report what a config's adapter will be, or print a rule's docs")
+    explain.add_argument("rule", metavar="CONFIG|CODE|NAME",
+                         help="a config file, or a rule code (LL101) or name (unknown-key)")
+    explain.add_argument("--format", choices=["text", "svg", "html", "markdown", "json"], default="text")
+    explain.add_argument("--output", type=Path, metavar="FILE", help="write the report here instead of stdout")
+    explain.add_argument("--model", metavar="ID|PATH", help="explain against this base model instead of the config's")
+    explain.add_argument("--peft-version", metavar="VERSION", help="the PEFT release of the training machine")
+    explain.add_argument("--offline", action="store_true", help="never download a model's config.json from the Hub")
+    explain.add_argument("--batch-size", type=int, metavar="N", help="per-device batch size for the memory estimate")
+    explain.add_argument("--seq-len", type=int, metavar="N", help="sequence length for the memory estimate")
 
     commands.add_parser("rules", help="list all rules")
 
@@ -101,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "explain":
-            return _explain(args.rule)
+            is_config = Path(args.rule).exists() or args.rule.endswith(CONFIG_SUFFIXES)
+            return _explain_config(args) if is_config else _explain(args.rule)
         if args.command == "rules":
             return _list_rules()
         from lora_lint.model.offline import offline_in_environment, offline_mode
@@ -143,6 +152,19 @@ def _explain(name: str) -> int:
         raise _UsageError(str(exc)) from None
     return _output(f"# {rule.code} {rule.name}\n\nDefault severity: {rule.severity.value}\n\n{rule.summary}.\n\n"
                    f"{rule.body}")
+
+
+def _explain_config(args: argparse.Namespace) -> int:
+    from lora_lint.explain import ExplainOptions, run
+    from lora_lint.lint import LintOptions
+    from lora_lint.settings import SettingsError, parse_version
+
+    try:
+        peft_version = parse_version(args.peft_version, "--peft-version") if args.peft_version else None
+    except SettingsError as exc:
+        raise _UsageError(str(exc)) from None
+    lint = LintOptions(model=args.model, peft_version=peft_version, offline=args.offline)
+    return run(args.rule, args.format, args.output, ExplainOptions(lint, args.batch_size, args.seq_len))
 
 
 def _list_rules() -> int:
