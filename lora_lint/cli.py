@@ -160,9 +160,17 @@ OUTPUT, RULES, FILES, MODEL, EXIT = "Output", "Rule selection", "File selection"
 
 
 @app.command(context_settings=CONTEXT, short_help="Lint config files and directories.")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str, allow_dash=True))
 @option("--output-format", type=click.Choice(OUTPUT_FORMATS), default="full", show_default=True, group=OUTPUT,
         help="full: ruff-style report; concise: one line per finding; json; github: annotations; sarif: SARIF 2.1.0")
+@option("--output-file", "-o", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE", group=OUTPUT,
+        help="Write the report to FILE instead of stdout.")
+@option("--statistics", is_flag=True, group=OUTPUT, help="Print how often each rule fired instead of the findings.")
+@option("--quiet", "-q", is_flag=True, group=OUTPUT, help="Print the findings and nothing else.")
+@option("--verbose", "-v", is_flag=True, group=OUTPUT, help="Also say on stderr which files were linted or skipped.")
+@option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True, group=OUTPUT,
+        help="Colour the full report; auto: on a terminal, unless NO_COLOR is set (FORCE_COLOR forces it).")
+@option("--show-files", is_flag=True, group=OUTPUT, help="Print the files that would be linted and exit.")
 @option("--show-settings", is_flag=True, group=OUTPUT, help="Print the settings that apply to the first path and exit.")
 @option("--select", multiple=True, metavar="RULES", callback=_rule_selectors, group=RULES,
         help="Only these rules (codes, names or prefixes, comma-separated); replaces the settings.")
@@ -171,6 +179,10 @@ OUTPUT, RULES, FILES, MODEL, EXIT = "Output", "Rule selection", "File selection"
 @option("--exclude", multiple=True, metavar="GLOB", group=FILES, help="Skip files matching GLOB when walking.")
 @option("--force-exclude", is_flag=True, group=FILES,
         help="Apply exclusions to files named on the command line too (for pre-commit).")
+@option("--respect-gitignore/--no-respect-gitignore", default=True, show_default=True, group=FILES,
+        help="Skip files git ignores (.gitignore, .git/info/exclude) when walking.")
+@option("--stdin-filename", metavar="NAME", group=FILES,
+        help="The name of the config read from `-` (for settings, exclusions and JSON detection).")
 @option("--skip-non-lora", is_flag=True, group=FILES,
         help="Skip named files that are not LoRA configs instead of reporting them (for pre-commit).")
 @option("--dialect", type=DialectChoice(), group=FILES, help="Read every file as this dialect.")
@@ -188,7 +200,7 @@ OUTPUT, RULES, FILES, MODEL, EXIT = "Output", "Rule selection", "File selection"
 @option("--strict", is_flag=True, group=EXIT, help="Exit 1 on warnings too.")
 @option("--exit-zero", is_flag=True, group=EXIT, help="Exit 0 even when errors are found.")
 def check(**kwargs) -> int:
-    """Lint config files and directories (default: the current directory)."""
+    """Lint config files and directories (default: the current directory); `-` reads one config from stdin."""
     from lora_lint.checking import CheckArgs, run_check
 
     return run_check(CheckArgs(**kwargs))

@@ -43,32 +43,53 @@ class LintContext:
     notes: list[Diagnostic] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A file found by walking a directory that holds no config lora-lint reads, and why."""
+
+    path: str
+    reason: str  # sniff.NOT_LORA, or the name of a dialect lora-lint cannot read yet
+
+
 def lint_file(path: Path, settings: Settings, options: LintOptions, explicit: bool) -> FileReport | None:
     """Lint one file. Returns None for a file found by walking a directory that is not a LoRA config."""
-    display = path.as_posix()
+    result = lint_or_skip(path, settings, options, explicit)
+    return None if isinstance(result, Skipped) else result
+
+
+def lint_or_skip(path: Path, settings: Settings, options: LintOptions, explicit: bool,
+                 data: bytes | None = None, display: str | None = None) -> FileReport | Skipped:
+    """Lint one file (its bytes given for stdin, `display` naming it), or say why a walked file is skipped."""
+    from lora_lint.sniff import NOT_LORA, skip_reason
+
+    display = display or path.as_posix()
     report = FileReport(display)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        report.diagnostics.append(Diagnostic("LL003", f"cannot read file: {exc.strerror or exc}"))
-        return _finish(report, settings, path)
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            report.diagnostics.append(Diagnostic("LL003", f"cannot read file: {exc.strerror or exc}"))
+            return _finish(report, settings, path)
+    forced = options.dialect or settings.dialect
+    if not explicit and (reason := skip_reason(display, data, forced)) is not None:
+        return Skipped(display, reason)
     parsed = parse_file(display, data)
     report.source_lines = parsed.lines
     if parsed.root is None:
         if not parsed.diagnostics:
             if not explicit:
-                return None
+                return Skipped(display, NOT_LORA)
             parsed.diagnostics.append(Diagnostic(
                 "LL004", "empty file: no LoRA config here", help="add a `lora:` section or LoraConfig keys"))
         elif not explicit and not _mentions_lora(parsed.text):
-            return None  # a broken file that nothing suggests is a LoRA config
+            return Skipped(display, NOT_LORA)  # a broken file that nothing suggests is a LoRA config
         report.diagnostics.extend(parsed.diagnostics)
         return _finish(report, settings, path)
 
-    config = detect(parsed.root, options.dialect or settings.dialect)
+    config = detect(parsed.root, forced)
     if config is None:
         if not explicit:
-            return None
+            return Skipped(display, unsupported_dialect(parsed.root) or NOT_LORA)
         report.diagnostics.extend(parsed.diagnostics)
         report.diagnostics.append(_not_a_lora_config(parsed.root))
         return _finish(report, settings, path)

@@ -1,10 +1,14 @@
 from lora_lint.diagnostics import FileReport
+from lora_lint.report.full import footer
 
 
-def render(reports: list[FileReport], color: bool = False) -> str:
+def render(reports: list[FileReport], color: bool = False, summary: bool = True) -> str:
+    """`path:line:col: severity: CODE [name] message`, the compiler-style line editors and CI log parsers read."""
     lines = [
-        f"{report.path}:{d.span.start.line}:{d.span.start.column}: {d.code} [{d.name}] {d.message}"
+        f"{report.path}:{d.span.start.line}:{d.span.start.column}: {d.severity.value}: {d.code} [{d.name}] {d.message}"
         for report in reports
         for d in report.diagnostics
     ]
-    return "\n".join(lines) + ("\n" if lines else "")
+    if summary:
+        lines.append(footer(reports, clean="All checks passed!"))
+    return "".join(line + "\n" for line in lines)

@@ -7,21 +7,23 @@ from lora_lint.diagnostics import Diagnostic, FileReport, Severity
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold cyan"}
 
 
-def render(reports: list[FileReport], color: bool = False) -> str:
+def render(reports: list[FileReport], color: bool = False, summary: bool = True) -> str:
+    """`summary=False` (--quiet) leaves out the per-file model lines and the footer."""
     chunks: list[str] = []
     for report in reports:
         for diagnostic in report.diagnostics:
             chunks.append(_diagnostic(report, diagnostic))
-        if report.summary_line:
+        if report.summary_line and summary:
             chunks.append(f"{report.path}: {report.summary_line}\n")
-    chunks.append(_footer(reports))
+    if summary:
+        chunks.append(footer(reports) + "\n")
     text = "\n".join(chunks)
     return _colorize(text, reports) if color else text
 
 
 def _diagnostic(report: FileReport, d: Diagnostic) -> str:
     start, end = d.span.start, d.span.end
-    out = [f"{d.code} [{d.name}] {d.message}", f" --> {report.path}:{start.line}:{start.column}"]
+    out = [_header(d), f" --> {report.path}:{start.line}:{start.column}"]
     lines = report.source_lines
     if 1 <= start.line <= len(lines):
         width = len(str(min(end.line, len(lines))))
@@ -40,16 +42,21 @@ def _diagnostic(report: FileReport, d: Diagnostic) -> str:
     return "\n".join(out) + "\n"
 
 
-def _footer(reports: list[FileReport]) -> str:
+def _header(d: Diagnostic) -> str:
+    # The severity is spelled out, so it is there without colour too.
+    return f"{d.severity.value}: {d.code} [{d.name}] {d.message}"
+
+
+def footer(reports: list[FileReport], clean: str | None = None) -> str:
     errors = sum(r.count(Severity.ERROR) for r in reports)
     warnings = sum(r.count(Severity.WARNING) for r in reports)
     infos = sum(r.count(Severity.INFO) for r in reports)
     if not errors and not warnings and not infos:
-        return f"All checks passed ({len(reports)} file{'s' if len(reports) != 1 else ''}).\n"
+        return clean or f"All checks passed ({len(reports)} file{'s' if len(reports) != 1 else ''})."
     parts = [f"{errors} error{'s' if errors != 1 else ''}", f"{warnings} warning{'s' if warnings != 1 else ''}"]
     if infos:
         parts.append(f"{infos} info")
-    return f"Found {', '.join(parts)}.\n"
+    return f"Found {', '.join(parts)}."
 
 
 def _colorize(text: str, reports: list[FileReport]) -> str:
@@ -59,7 +66,7 @@ def _colorize(text: str, reports: list[FileReport]) -> str:
 
     console = Console(force_terminal=True, color_system="standard", width=10_000, highlight=False)
     styled = Text()
-    severity_of = {f"{d.code} [{d.name}] {d.message}": d.severity for r in reports for d in r.diagnostics}
+    severity_of = {_header(d): d.severity for r in reports for d in r.diagnostics}
     for line in text.splitlines(keepends=True):
         piece = Text(line)
         severity = severity_of.get(line.rstrip("\n"))

@@ -64,5 +64,5 @@ def document(reports: list[FileReport]) -> dict:
     }
 
 
-def render(reports: list[FileReport], color: bool = False) -> str:
+def render(reports: list[FileReport], color: bool = False, summary: bool = True) -> str:
     return json.dumps(document(reports), indent=2) + "\n"
