@@ -161,7 +161,8 @@ def skipped_message(skipped: list) -> str:
     parts = []
     for reason, count in sorted(reasons.items(), key=lambda pair: (pair[0] == _not_lora(), pair[0])):
         if reason == _not_lora():
-            parts.append(f"{count} file{'s that are' if count != 1 else ' that is'} not LoRA configs")
+            parts.append(f"{count} files that are not LoRA configs" if count != 1 else
+                         "1 file that is not a LoRA config")
         else:
             parts.append(f"{count} {reason} config{'s' if count != 1 else ''} (a format lora-lint cannot read yet)")
     return "Skipped " + " and ".join(parts) + "."

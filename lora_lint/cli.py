@@ -68,6 +68,16 @@ class LintGroup(click.Group):
     context_class = LintContext
     command_class = GroupedCommand
 
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as exc:
+            from lora_lint.suggest import closest
+
+            best = closest(exc.command_name, self.commands)
+            raise click.exceptions.NoSuchCommand(exc.command_name, possibilities=[best] if best else None,
+                                                 ctx=ctx) from None
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -265,6 +275,41 @@ def modules(model: str, output_format: str, offline: bool, cache_dir: Path | Non
         return EXIT_CLEAN
     all_linear = match(result.inventory, {"target_modules": "all-linear"}, str(peft_knowledge().version)).targets
     sys.stdout.write(render(resolved.model_id, result.inventory, all_linear, result.notes))
+    return EXIT_CLEAN
+
+
+@app.command(context_settings=CONTEXT, short_help="List the bundled catalogue of base models.")
+@option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+        group=OUTPUT, help="json: one object per model.")
+def models(output_format: str) -> int:
+    """List the catalogued base models (ids, aliases, classes, layers): lora-lint checks configs for them without
+    torch, transformers or a download."""
+    from lora_lint.models_view import catalogue, render
+
+    rows = catalogue()
+    if output_format == "json":
+        import json
+
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        click.echo(render(rows), nl=False)
+    return EXIT_CLEAN
+
+
+@app.command(context_settings=CONTEXT, short_help="Print the JSON Schema of a dialect's LoRA config.")
+@option("--dialect", type=DialectChoice(), required=True, group=OUTPUT, help="The file layout to describe.")
+@option("--peft-version", metavar="VERSION", callback=_peft_version, group=MODEL,
+        help="The PEFT release whose LoraConfig fields to allow (default: the installed one).")
+def schema(dialect: str, peft_version: str | None) -> int:
+    """Print a JSON Schema (draft-07) for a dialect's LoRA config, for editors: e.g. a first line
+    `# yaml-language-server: $schema=lora-llmtune.json` in the config, after
+    `lora-lint schema --dialect llmtune > lora-llmtune.json`."""
+    import json
+
+    from lora_lint.json_schema import dialect_schema
+    from lora_lint.peft_schema import peft_knowledge
+
+    click.echo(json.dumps(dialect_schema(dialect, peft_knowledge(peft_version)), indent=2))
     return EXIT_CLEAN
 
 
