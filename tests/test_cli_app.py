@@ -98,3 +98,22 @@ def test_help_is_styled_only_on_a_terminal():
     assert process.returncode == 0
     assert b"\x1b[4mOutput\x1b[0m:" in output
     assert b"\x1b[" not in run("check", "-h").stdout.encode()
+
+
+def test_models_lists_the_catalogue(lint, write):
+    from lora_lint.model import catalog
+
+    text = lint("models")
+    assert text.code == 0
+    rows = {row["id"]: row for row in lint("models", "--format", "json").json}
+    assert set(rows) == {entry.id for entry in catalog.entries()}
+    for entry in catalog.entries():
+        assert entry.id in text.out
+        assert rows[entry.id]["aliases"] == list(entry.aliases)
+    assert "gpt2" in rows["openai-community/gpt2"]["aliases"]
+    assert rows["google-t5/t5-small"]["stacks"] == {"encoder.block": 6, "decoder.block": 6}
+    assert "T5ForConditionalGeneration" in rows["google-t5/t5-small"]["classes"]
+    # The layer count is the one `check` reports for the model.
+    config = write("a.yml", "model:\n  hf_model_ckpt: meta-llama/Llama-3.2-1B\nlora:\n  target_modules: [q_proj]\n")
+    checked = lint("check", config, "--output-format", "json").json["files"][0]["model"]["layers"]
+    assert rows["meta-llama/Llama-3.2-1B"]["layers"] == checked == 16

@@ -33,8 +33,15 @@ def rule(code: str) -> Callable[[Check], Check]:
     return register
 
 
+_loaded = False
+
+
 def load_checks() -> dict[str, Check]:
-    if not CHECKS:
+    # A flag, not `if not CHECKS`: another module may have imported one rule already (the JSON Schema reads
+    # LL103's table), which must not hide the others.
+    global _loaded
+    if not _loaded:
         for module in pkgutil.iter_modules(__path__):
             importlib.import_module(f"{__name__}.{module.name}")
+        _loaded = True
     return CHECKS
