@@ -4,7 +4,7 @@ import pytest
 
 pytest.importorskip("peft")
 
-MODEL = "model:\n  hf_model_ckpt: meta-llama/Llama-3.2-1B\n"
+MODEL = "model:\n  hf_model_ckpt: facebook/opt-125m\n"
 
 
 def messages(lint, path, code):
