@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import os
 import sys
 from dataclasses import dataclass
@@ -86,7 +85,7 @@ def run_check(args: CheckArgs) -> int:
         raise usage_error("--quiet and --verbose contradict each other")
     if args.stdin_filename is not None and STDIN not in paths:
         raise usage_error("--stdin-filename names the config read from `-`; pass `-` as the path", "--stdin-filename")
-    if args.peft_dry_run and importlib.util.find_spec("peft") is None:
+    if args.peft_dry_run and _missing("peft"):
         raise usage_error("--peft-dry-run needs PEFT and torch: pip install 'lora-lint[model]'")
     candidates = list(discover(paths, settings_for, args.force_exclude, args.respect_gitignore))
     if args.show_files:
@@ -126,15 +125,22 @@ def _job(candidate, settings_for, options, args: CheckArgs):
     return named, settings, options, not args.skip_non_lora, sys.stdin.buffer.read(), named.as_posix()
 
 
+def _missing(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is None
+
+
 TEXT_FORMATS = ("full", "concise")
 
 
 def render_output(args: CheckArgs, reports: list, skipped: list) -> str:
     from lora_lint.report import RENDERERS
-    from lora_lint.report.statistics import render_statistics
 
     color = want_color(args.color, args.output_file is None and sys.stdout.isatty())
     if args.statistics:
+        from lora_lint.report.statistics import render_statistics
+
         return render_statistics(reports, as_json=args.output_format == "json")
     if args.output_format not in TEXT_FORMATS:
         return RENDERERS[args.output_format](reports, color=color)

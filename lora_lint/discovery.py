@@ -12,7 +12,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from lora_lint.gitignore import GitIgnore, work_tree_root
 
 CONFIG_SUFFIXES = (".yml", ".yaml", ".json")
 SKIPPED_DIRECTORIES = frozenset({
@@ -34,9 +33,12 @@ class _IgnoreRules:
         self.enabled = enabled
         self._trees: dict[Path, GitIgnore | None] = {}
 
-    def for_path(self, path: Path) -> GitIgnore | None:
+    def for_path(self, path: Path):
+        """The GitIgnore of the work tree holding `path`, or None outside one (or when disabled)."""
         if not self.enabled:
             return None
+        from lora_lint.gitignore import GitIgnore, work_tree_root  # only when a directory is walked
+
         root = work_tree_root(path if path.is_dir() else path.parent)
         if root is None:
             return None

@@ -10,10 +10,6 @@ from pathlib import Path
 from lora_lint.diagnostics import Severity
 from lora_lint.registry import UnknownRuleError, all_rules, expand_selector
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 SETTINGS_FILES = (".lora-lint.toml", "pyproject.toml")
 _KNOWN_KEYS = {"select", "ignore", "exclude", "severity", "per-file-ignores", "models", "dialect", "peft-version"}
@@ -172,6 +168,12 @@ def parse_version(value: object, where: str) -> str:
 
 
 def _table_in(path: Path) -> dict | None:
+    # tomllib only when a settings file exists: most lints have none, and the hook path stays lighter.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:

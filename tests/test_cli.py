@@ -32,7 +32,7 @@ def test_a_missing_path_is_a_diagnostic_and_the_others_are_still_linted(lint, wr
     assert lint("check", tmp_path / "nope.yaml", "--skip-non-lora").code == 1  # still reported under pre-commit
 
 
-def test_argparse_usage_error_exits_2():
+def test_usage_error_in_a_real_process_exits_2():
     result = subprocess.run([sys.executable, "-m", "lora_lint", "check", "--output-format", "xml"],
                             capture_output=True, text=True)
     assert result.returncode == 2
