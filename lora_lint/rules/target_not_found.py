@@ -41,10 +41,9 @@ def check(ctx):
         rewritten = {entry for entry in target.value if entry not in result.effective_target_modules}
     nothing = error is not None and error.kind in ("target_modules_not_found", "no_modules_targeted")
     entries = [item.value for item in target.value_node.items if isinstance(item.value, str)]
-    some_entry_matches = bool(rewritten) or any(modules_matched_by_entry(inventory, entry) for entry in entries)
     if not nothing:
         consequence = ""
-    elif some_entry_matches:
+    elif rewritten or any(modules_matched_by_entry(inventory, entry) for entry in entries):
         # The other entries do match modules, but the layer filter leaves none of them: say so, not "nothing".
         consequence = (f"; the entries that match name modules outside the layers `layers_to_transform` keeps, so "
                        f"no module is left and PEFT raises {error.type}")
