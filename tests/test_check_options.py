@@ -171,3 +171,39 @@ def test_the_cheap_decision_agrees_with_the_full_parse_on_the_real_corpus(real_c
     files = [p for p in sorted(real_configs.rglob("*")) if p.suffix in (".yml", ".yaml", ".json")]
     assert assert_sniff_agrees(files) == len(files)
     assert_sniff_agrees(as_json_files([p for p in files if p.suffix != ".json"], tmp_path))
+
+
+def run_with_stderr_on_a_terminal(args):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TERM")}
+    process = subprocess.run([sys.executable, "-m", "lora_lint", *args], stdout=subprocess.PIPE, stderr=follower,
+                             env={**env, "TERM": "xterm"}, timeout=120)
+    os.close(follower)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(leader)
+    return process, output.decode(errors="replace")
+
+
+def test_progress_on_a_terminal_only(lint, write, tmp_path):
+    from lora_lint.progress import PROGRESS_MIN_FILES
+
+    for i in range(PROGRESS_MIN_FILES):
+        write(f"configs/c{i}.yml", CLEAN)
+    process, terminal = run_with_stderr_on_a_terminal(["check", str(tmp_path), "--output-format", "json"])
+    assert process.returncode == 0
+    assert "linting" in terminal and f"{PROGRESS_MIN_FILES}/{PROGRESS_MIN_FILES}" in terminal
+    assert len(json.loads(process.stdout)["files"]) == PROGRESS_MIN_FILES  # stdout stays clean
+    assert lint("check", tmp_path, "--output-format", "json").err == ""  # not a terminal: no progress
