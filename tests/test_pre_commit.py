@@ -51,11 +51,11 @@ class EnvironmentWatch:
 
     def _watch(self) -> None:
         while not self._done.wait(0.02):
-            for site_packages in self.temp_root.glob("*/repo*/py_env-*/lib/python*/site-packages"):
-                try:
+            try:  # pip's temporary directories come and go under the same root
+                for site_packages in self.temp_root.glob("*/repo*/py_env-*/lib/python*/site-packages"):
                     self.packages |= {entry.name.split("-")[0].lower() for entry in os.scandir(site_packages)}
-                except OSError:
-                    pass
+            except OSError:
+                pass
 
     def __enter__(self):
         self._thread.start()
