@@ -1,182 +1,331 @@
-"""Command line: `lora-lint check`, `explain`, `rules`, `modules`.
+"""Command line on click: `lora-lint check`, `explain`, `rules`, `models`, `modules`, `schema`, `completion`.
 
 Exit codes follow ruff: 0 no errors, 1 errors (or warnings with --strict), 2 usage, settings or internal error.
+Each command imports what it needs inside its body, so `lora-lint check` never pays for `modules` and the CLI itself
+costs only click.
 """
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
-import importlib.util
 import os
 import sys
 from pathlib import Path
 
+import click
+
 from lora_lint import __version__
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-CONFIG_SUFFIXES = (".yml", ".yaml", ".json")
+OUTPUT_FORMATS = ("full", "concise", "json", "github", "sarif")
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 
 
-def _selectors(values: list[str] | None) -> list[str]:
-    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+class GroupedOption(click.Option):
+    """An option that belongs to a titled group in `--help` (click lists all options under one heading)."""
+
+    def __init__(self, *args, group: str = "Options", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.group = group
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lora-lint", description="Lint LoRA fine-tuning configs.")
-    parser.add_argument("--version", action="version", version=f"lora-lint {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    check = commands.add_parser("check", help="lint config files and directories")
-    check.add_argument("paths", nargs="*", default=["."], help="files or directories (default: .)")
-    check.add_argument("--output-format", choices=["full", "concise", "json", "github", "sarif"], default="full")
-    check.add_argument("--select", action="append", metavar="RULES",
-                       help="only these rules (codes, names or prefixes, comma-separated); replaces the settings")
-    check.add_argument("--ignore", action="append", metavar="RULES", help="skip these rules, in addition")
-    check.add_argument("--exclude", action="append", default=[], metavar="GLOB",
-                       help="skip files matching GLOB when walking directories")
-    check.add_argument("--force-exclude", action="store_true",
-                       help="apply exclusions to files named on the command line too (for pre-commit)")
-    check.add_argument("--skip-non-lora", action="store_true",
-                       help="skip named files that are not LoRA configs instead of reporting them (for pre-commit)")
-    check.add_argument("--dialect", choices=["llmtune", "peft"], help="read every file as this dialect")
-    check.add_argument("--peft-version", metavar="VERSION",
-                       help="check against this PEFT release (the training machine's) instead of the installed one")
-    check.add_argument("--model", metavar="ID|PATH", help="check against this base model instead of the config's")
-    check.add_argument("--offline", action="store_true", help="never download a model's config.json from the Hub")
-    check.add_argument("--cache-dir", type=Path, metavar="DIR", help="where built model inventories are cached")
-    check.add_argument("--no-cache", action="store_true", help="build model inventories without the on-disk cache")
-    check.add_argument("--trust-remote-code", action="store_true",
-                       help="allow running a model repository's own code to build its skeleton (never from a config)")
-    check.add_argument("--peft-dry-run", action="store_true",
-                       help="also build the adapter with the installed PEFT on the meta skeleton and report what it "
-                            "says (needs lora-lint[model])")
-    check.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
-    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when errors are found")
-    check.add_argument("--show-settings", action="store_true", help="print the settings that apply and exit")
-    check.add_argument("--fix", action="store_true", help="apply safe fixes to the files")
-    check.add_argument("--unsafe-fixes", action="store_true",
-                       help="apply unsafe fixes too (those that may change what the config does); implies --fix")
-    check.add_argument("--diff", action="store_true",
-                       help="print the fixes as a unified diff and change nothing; exit 1 if anything would change")
-    check.add_argument("--show-fixes", action="store_true", help="list each fix applied (with --fix or --diff)")
-    _add_train_step_options(check)
-    # `train-step CONFIG...` is `check --train-step CONFIG...` (main rewrites it); listed here for --help.
-    commands.add_parser("train-step", help="run one real LoRA training step per config and check it "
-                                           "(= check --train-step)", add_help=False)
-
-    explain = commands.add_parser("explain", help="report what a config's adapter will be, or print a rule's docs")
-    explain.add_argument("rule", metavar="CONFIG|CODE|NAME",
-                         help="a config file, or a rule code (LL101) or name (unknown-key)")
-    explain.add_argument("--format", choices=["text", "svg", "html", "markdown", "json"], default="text")
-    explain.add_argument("--output", type=Path, metavar="FILE", help="write the report here instead of stdout")
-    explain.add_argument("--model", metavar="ID|PATH", help="explain against this base model instead of the config's")
-    explain.add_argument("--peft-version", metavar="VERSION", help="the PEFT release of the training machine")
-    explain.add_argument("--offline", action="store_true", help="never download a model's config.json from the Hub")
-    explain.add_argument("--batch-size", type=int, metavar="N", help="per-device batch size for the memory estimate")
-    explain.add_argument("--seq-len", type=int, metavar="N", help="sequence length for the memory estimate")
-
-    commands.add_parser("rules", help="list all rules")
-
-    modules = commands.add_parser("modules", help="print a model's modules and the names to target")
-    modules.add_argument("model", help="a model id, alias, local directory or config.json")
-    modules.add_argument("--format", choices=["text", "json"], default="text", help="json prints the inventory")
-    modules.add_argument("--offline", action="store_true", help="never download config.json from the Hub")
-    modules.add_argument("--cache-dir", type=Path, metavar="DIR", help="where built model inventories are cached")
-    modules.add_argument("--no-cache", action="store_true", help="build without the on-disk cache")
-    modules.add_argument("--trust-remote-code", action="store_true",
-                         help="allow running the model repository's own code to build its skeleton")
-    return parser
+class GroupedCommand(click.Command):
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx) if isinstance(param, click.Option) else None
+            if record is not None:
+                groups.setdefault(getattr(param, "group", "Options"), []).append(record)
+        for title, records in groups.items():
+            with formatter.section(title):
+                formatter.write_dl(records)
 
 
-def _add_train_step_options(check: argparse.ArgumentParser) -> None:
-    check.add_argument("--train-step", action="store_true",
-                       help="also run one real LoRA training step (lora_lint.train_step) for files whose static "
-                            "checks found no errors; on a miniature of the base model unless --weights")
-    check.add_argument("--weights", type=Path, metavar="DIR",
-                       help="with --train-step: step the real model from this local checkpoint (safetensors or bin)")
-    check.add_argument("--device", help="with --weights: where to step (default: cuda when available, else cpu)")
-    check.add_argument("--data", type=Path, metavar="FILE",
-                       help="with --weights: train on the first rows of this JSON Lines, JSON or CSV file")
-    check.add_argument("--save-adapter", type=Path, metavar="DIR",
-                       help="with --train-step: keep the trained adapter in DIR (else a temporary directory)")
+class StyledFormatter(click.HelpFormatter):
+    """Help with bold headings on a terminal that wants colour: click's own ANSI styling, which costs nothing to
+    import (rich would add tens of milliseconds to every start)."""
+
+    def write_heading(self, heading: str) -> None:
+        super().write_heading(click.style(heading, bold=True, underline=True) if _help_color() else heading)
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        if _help_color():
+            prefix = click.style(prefix or "Usage: ", bold=True)
+        super().write_usage(prog, args, prefix)
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["train-step"]:
-        argv = ["check", "--train-step", *argv[1:]]
-    args = build_parser().parse_args(argv)
-    try:
-        if args.command == "explain":
-            is_config = Path(args.rule).exists() or args.rule.endswith(CONFIG_SUFFIXES)
-            return _explain_config(args) if is_config else _explain(args.rule)
-        if args.command == "rules":
-            return _list_rules()
-        from lora_lint.model.offline import offline_in_environment, offline_mode
+def _help_color() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
-        # For the whole run: nothing may connect, whichever library tries.
-        with offline_mode(args.offline or offline_in_environment()):
-            return _modules(args) if args.command == "modules" else _check(args)
-    except _UsageError as exc:
-        from lora_lint.report.escape import printable
 
-        print(f"lora-lint: error: {printable(str(exc))}", file=sys.stderr)  # it may quote a path or a value
-        return EXIT_USAGE
-    except BrokenPipeError:
+class LintContext(click.Context):
+    formatter_class = StyledFormatter
+
+
+GroupedCommand.context_class = LintContext
+
+
+class LintGroup(click.Group):
+    context_class = LintContext
+    command_class = GroupedCommand
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as exc:
+            from lora_lint.suggest import closest
+
+            best = closest(exc.command_name, self.commands)
+            raise click.exceptions.NoSuchCommand(exc.command_name, possibilities=[best] if best else None,
+                                                 ctx=ctx) from None
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except BrokenPipeError:
+            return EXIT_CLEAN
+        except CommandError as exc:
+            from lora_lint.report.escape import printable
+
+            click.echo(f"lora-lint: error: {printable(str(exc))}", err=True)  # it may quote a path or a value
+            return EXIT_USAGE
+        except Exception as exc:  # the last line of defence: a bug must not look like a lint result
+            from lora_lint.report.escape import printable
+
+            click.echo(f"lora-lint: internal error: {type(exc).__name__}: {printable(str(exc))}", err=True)
+            return EXIT_USAGE
+
+
+class CommandError(Exception):
+    """A problem that is not about the command line's shape (a settings file, an unresolvable model): exit 2."""
+
+
+def usage_error(message: str, param: str | None = None) -> click.UsageError:
+    """A usage error shown with the running command's usage line."""
+    ctx = click.get_current_context(silent=True)
+    if param is not None:
+        return click.BadParameter(message, ctx=ctx, param_hint=param)
+    return click.UsageError(message, ctx=ctx)
+
+
+@click.group(cls=LintGroup, context_settings=CONTEXT, invoke_without_command=True,
+             epilog="Run `lora-lint COMMAND -h` for a command's options.")
+@click.version_option(__version__, "-V", "--version", prog_name="lora-lint", message="%(prog)s %(version)s")
+@click.pass_context
+def app(ctx: click.Context) -> int | None:
+    """Lint LoRA fine-tuning configs: what PEFT would reject, or silently ignore, before the GPU job starts."""
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
         return EXIT_CLEAN
-    except _internal_errors() as exc:
-        print(f"lora-lint: internal error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except Exception as exc:  # the last line of defence: a bug must not look like a lint result
-        print(f"lora-lint: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    return None
 
 
-class _UsageError(Exception):
-    pass
+def option(*decls, group: str, **kwargs):
+    return click.option(*decls, cls=GroupedOption, group=group, **kwargs)
 
 
-def _internal_errors() -> tuple[type[Exception], ...]:
-    from lora_lint.rules.peft_dry_run import PeftDisagreement
+def _rule_selectors(ctx, param, values: tuple[str, ...]) -> set[str] | None:
+    """`--select LL1,unknown-key --select LL3` → codes; an unknown rule is a usage error that names the closest."""
+    if not values:
+        return None
+    from lora_lint.registry import UnknownRuleError, expand_selector
 
-    return (PeftDisagreement,)
+    codes: set[str] = set()
+    for value in values:
+        for selector in (part.strip() for part in value.split(",")):
+            if selector:
+                try:
+                    codes |= expand_selector(selector)
+                except UnknownRuleError as exc:
+                    raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    return codes
 
 
-def _explain(name: str) -> int:
-    from lora_lint.registry import UnknownRuleError, find_rule
-
-    try:
-        rule = find_rule(name)
-    except UnknownRuleError as exc:
-        raise _UsageError(str(exc)) from None
-    return _output(f"# {rule.code} {rule.name}\n\nDefault severity: {rule.severity.value}\n\n{rule.summary}.\n\n"
-                   f"{rule.body}")
-
-
-def _explain_config(args: argparse.Namespace) -> int:
-    from lora_lint.explain import ExplainOptions, run
-    from lora_lint.lint import LintOptions
+def _peft_version(ctx, param, value: str | None) -> str | None:
+    if value is None:
+        return None
     from lora_lint.settings import SettingsError, parse_version
 
     try:
-        peft_version = parse_version(args.peft_version, "--peft-version") if args.peft_version else None
+        return parse_version(value, "--peft-version")
     except SettingsError as exc:
-        raise _UsageError(str(exc)) from None
-    lint = LintOptions(model=args.model, peft_version=peft_version, offline=args.offline)
-    return run(args.rule, args.format, args.output, ExplainOptions(lint, args.batch_size, args.seq_len))
+        raise click.BadParameter(str(exc).removeprefix("--peft-version: "), ctx=ctx, param=param) from None
 
 
-def _list_rules() -> int:
+class DialectChoice(click.Choice):
+    """The dialects the registry knows, read only when the option is used or help is shown."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self):
+        from lora_lint.dialects import DIALECTS
+
+        return tuple(DIALECTS)
+
+    @choices.setter
+    def choices(self, value) -> None:
+        pass
+
+
+OUTPUT, RULES, FILES, MODEL, FIXES, STEP, EXIT = ("Output", "Rule selection", "File selection", "Base model and PEFT",
+                                                 "Fixes", "Training step", "Exit status")
+CONFIG_SUFFIXES = (".yml", ".yaml", ".json")
+
+
+def _check_options(command):
+    """The options `check` and `train-step` share (train-step is check with the step turned on)."""
+    for decorator in reversed([
+        click.argument("paths", nargs=-1, type=click.Path(path_type=str, allow_dash=True)),
+        option("--output-format", type=click.Choice(OUTPUT_FORMATS), default="full", show_default=True,
+               group=OUTPUT, help="full: ruff-style report; concise: one line per finding; json; github: annotations; "
+               "sarif: SARIF 2.1.0"),
+        option("--output-file", "-o", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE", group=OUTPUT,
+               help="Write the report to FILE instead of stdout."),
+        option("--statistics", is_flag=True, group=OUTPUT,
+               help="Print how often each rule fired instead of the findings."),
+        option("--quiet", "-q", is_flag=True, group=OUTPUT, help="Print the findings and nothing else."),
+        option("--verbose", "-v", is_flag=True, group=OUTPUT,
+               help="Also say on stderr which files were linted or skipped."),
+        option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+               group=OUTPUT,
+               help="Colour the full report; auto: on a terminal, unless NO_COLOR is set (FORCE_COLOR forces it)."),
+        option("--show-files", is_flag=True, group=OUTPUT, help="Print the files that would be linted and exit."),
+        option("--show-settings", is_flag=True, group=OUTPUT,
+               help="Print the settings that apply to the first path and exit."),
+        option("--select", multiple=True, metavar="RULES", callback=_rule_selectors, group=RULES,
+               help="Only these rules (codes, names or prefixes, comma-separated); replaces the settings."),
+        option("--ignore", multiple=True, metavar="RULES", callback=_rule_selectors, group=RULES,
+               help="Skip these rules, in addition to the settings."),
+        option("--exclude", multiple=True, metavar="GLOB", group=FILES, help="Skip files matching GLOB when walking."),
+        option("--force-exclude", is_flag=True, group=FILES,
+               help="Apply exclusions to files named on the command line too (for pre-commit)."),
+        option("--respect-gitignore/--no-respect-gitignore", default=True, show_default=True, group=FILES,
+               help="Skip files git ignores (.gitignore, .git/info/exclude) when walking."),
+        option("--stdin-filename", metavar="NAME", group=FILES,
+               help="The name of the config read from `-` (for settings, exclusions and JSON detection)."),
+        option("--skip-non-lora", is_flag=True, group=FILES,
+               help="Skip named files that are not LoRA configs instead of reporting them (for pre-commit)."),
+        option("--dialect", type=DialectChoice(), group=FILES, help="Read every file as this dialect."),
+        option("--model", metavar="ID|PATH", group=MODEL,
+               help="Check against this base model instead of the config's."),
+        option("--offline", is_flag=True, group=MODEL, help="Never download a model's config.json from the Hub."),
+        option("--cache-dir", type=click.Path(path_type=Path), metavar="DIR", group=MODEL,
+               help="Where built model inventories are cached."),
+        option("--no-cache", is_flag=True, group=MODEL, help="Build model inventories without the on-disk cache."),
+        option("--trust-remote-code", is_flag=True, group=MODEL,
+               help="Allow running a model repository's own code to build its skeleton (never from a config)."),
+        option("--peft-version", metavar="VERSION", callback=_peft_version, group=MODEL,
+               help="Check against this PEFT release (the training machine's) instead of the installed one."),
+        option("--peft-dry-run", is_flag=True, group=MODEL,
+               help="Also build the adapter with the installed PEFT on the meta skeleton (needs lora-lint[model])."),
+        option("--strict", is_flag=True, group=EXIT, help="Exit 1 on warnings too."),
+        option("--exit-zero", is_flag=True, group=EXIT, help="Exit 0 even when errors are found."),
+        option("--fix", is_flag=True, group=FIXES,
+               help="Apply the safe fixes to the files, then report what is left."),
+        option("--unsafe-fixes", is_flag=True, group=FIXES,
+               help="Apply the unsafe fixes too (those that may change what the config does); implies --fix."),
+        option("--diff", is_flag=True, group=FIXES,
+               help="Print the fixes as a unified diff and change nothing; exit 1 if anything would change."),
+        option("--show-fixes", is_flag=True, group=FIXES, help="List each fix applied (with --fix or --diff)."),
+        option("--weights", type=click.Path(path_type=Path), metavar="DIR", group=STEP,
+               help="Step the real model from this local checkpoint (safetensors or bin) instead of a miniature."),
+        option("--device", group=STEP,
+               help="With --weights: where to step (default: cuda when available, else cpu)."),
+        option("--data", type=click.Path(path_type=Path), metavar="FILE", group=STEP,
+               help="With --weights: train on the first rows of this JSON Lines, JSON or CSV file."),
+        option("--save-adapter", type=click.Path(path_type=Path), metavar="DIR", group=STEP,
+               help="Keep the trained adapter in DIR (else a temporary directory is used and removed)."),
+    ]):
+        command = decorator(command)
+    return command
+
+
+@app.command(context_settings=CONTEXT, short_help="Lint config files and directories.")
+@_check_options
+@option("--train-step", is_flag=True, group=STEP,
+        help="Also run one real LoRA training step for files whose static checks found no errors (needs "
+             "lora-lint[model]); on a miniature of the base model unless --weights.")
+def check(**kwargs) -> int:
+    """Lint config files and directories (default: the current directory); `-` reads one config from stdin."""
+    from lora_lint.checking import CheckArgs, run_check
+
+    return run_check(CheckArgs(**kwargs))
+
+
+@app.command("train-step", context_settings=CONTEXT, short_help="Run one real LoRA training step per config.")
+@_check_options
+def train_step(**kwargs) -> int:
+    """Lint each config, then run one real LoRA training step on the files with no errors and check what it
+    trained (= check --train-step): a miniature of the base model on the CPU, or --weights DIR."""
+    from lora_lint.checking import CheckArgs, run_check
+
+    return run_check(CheckArgs(train_step=True, **kwargs))
+
+
+@app.command(context_settings=CONTEXT, short_help="Report what a config's adapter will be, or print a rule's docs.")
+@click.argument("target", metavar="CONFIG|RULE")
+@option("--format", "output_format", type=click.Choice(["text", "svg", "html", "markdown", "json"]), default="text",
+        show_default=True, group=OUTPUT, help="For a config: the report's format.")
+@option("--output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE", group=OUTPUT,
+        help="Write the report to FILE instead of stdout.")
+@option("--model", metavar="ID|PATH", group=MODEL, help="Explain against this base model instead of the config's.")
+@option("--peft-version", metavar="VERSION", callback=_peft_version, group=MODEL,
+        help="The PEFT release of the training machine.")
+@option("--offline", is_flag=True, group=MODEL, help="Never download a model's config.json from the Hub.")
+@option("--batch-size", type=click.IntRange(min=1), metavar="N", group=MODEL,
+        help="Per-device batch size for the memory estimate (default: the config's).")
+@option("--seq-len", type=click.IntRange(min=1), metavar="N", group=MODEL,
+        help="Sequence length for the memory estimate (default: the config's).")
+def explain(target: str, output_format: str, output: Path | None, model: str | None, peft_version: str | None,
+            offline: bool, batch_size: int | None, seq_len: int | None) -> int:
+    """Report what a config's adapter will be: which modules get LoRA with which rank, trainable parameters, adapter
+    size, memory, sweep runs (CONFIG: a config file); or print a rule's documentation (RULE: a code such as LL101
+    or a name such as unknown-key)."""
+    if Path(target).exists() or target.lower().endswith(CONFIG_SUFFIXES):
+        from lora_lint.explain import ExplainOptions, run
+        from lora_lint.lint import LintOptions
+        from lora_lint.model.offline import offline_in_environment, offline_mode
+
+        lint = LintOptions(model=model, peft_version=peft_version, offline=offline)
+        with offline_mode(offline or offline_in_environment()):
+            return run(target, output_format, output, ExplainOptions(lint, batch_size, seq_len))
+    from lora_lint.registry import UnknownRuleError, find_rule
+
+    try:
+        found = find_rule(target)
+    except UnknownRuleError as exc:
+        raise usage_error(str(exc)) from None
+    return _output(f"# {found.code} {found.name}\n\nDefault severity: {found.severity.value}\n\n{found.summary}.\n\n"
+                   f"{found.body}")
+
+
+@app.command(context_settings=CONTEXT)
+def rules() -> int:
+    """List all rules."""
     from lora_lint.registry import all_rules
 
-    rules = all_rules().values()
-    width = max(len(rule.name) for rule in rules)
+    listed = all_rules().values()
+    width = max(len(rule.name) for rule in listed)
     return _output("".join(f"{rule.code}  {rule.name:<{width}}  {rule.severity.value:<7}  {rule.summary}\n"
-                           for rule in rules))
+                           for rule in listed))
 
 
-def _modules(args: argparse.Namespace) -> int:
+@app.command(context_settings=CONTEXT, short_help="Print a model's modules and the names to target.")
+@click.argument("model")
+@option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+        group=OUTPUT, help="json prints the inventory.")
+@option("--offline", is_flag=True, group=MODEL, help="Never download config.json from the Hub.")
+@option("--cache-dir", type=click.Path(path_type=Path), metavar="DIR", group=MODEL,
+        help="Where built model inventories are cached.")
+@option("--no-cache", is_flag=True, group=MODEL, help="Build without the on-disk cache.")
+@option("--trust-remote-code", is_flag=True, group=MODEL,
+        help="Allow running the model repository's own code to build its skeleton.")
+def modules(model: str, output_format: str, offline: bool, cache_dir: Path | None, no_cache: bool,
+            trust_remote_code: bool) -> int:
+    """Print a model's modules and the names to target (MODEL: an id, alias, local directory or config.json)."""
     import json
 
     from lora_lint.matcher import match
@@ -184,17 +333,66 @@ def _modules(args: argparse.Namespace) -> int:
     from lora_lint.modules_view import render
     from lora_lint.peft_schema import peft_knowledge
 
-    resolved = resolve_model(args.model, offline=args.offline)
-    if not resolved.resolved:
-        raise _UsageError(f"cannot resolve model `{args.model}`; tried: " + "; ".join(resolved.tried))
-    result = get_inventory(resolved, choose_model_class(resolved.config), cache_dir=args.cache_dir,
-                           use_cache=not args.no_cache, trust_remote_code=args.trust_remote_code)
+    from lora_lint.model.offline import offline_in_environment, offline_mode
+
+    with offline_mode(offline or offline_in_environment()):  # for the whole run: nothing may connect
+        resolved = resolve_model(model, offline=offline)
+        if not resolved.resolved:
+            raise CommandError(f"cannot resolve model `{model}`; tried: " + "; ".join(resolved.tried))
+        result = get_inventory(resolved, choose_model_class(resolved.config), cache_dir=cache_dir,
+                               use_cache=not no_cache, trust_remote_code=trust_remote_code)
     if result.inventory is None:
-        raise _UsageError(f"cannot build the skeleton of `{args.model}`: {result.failure}")
-    if args.format == "json":
+        raise CommandError(f"cannot build the skeleton of `{model}`: {result.failure}")
+    if output_format == "json":
         return _output(json.dumps(result.inventory, indent=1) + "\n")
     all_linear = match(result.inventory, {"target_modules": "all-linear"}, str(peft_knowledge().version)).targets
     return _output(render(resolved.model_id, result.inventory, all_linear, result.notes))
+
+
+@app.command(context_settings=CONTEXT, short_help="List the bundled catalogue of base models.")
+@option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+        group=OUTPUT, help="json: one object per model.")
+def models(output_format: str) -> int:
+    """List the catalogued base models (ids, aliases, classes, layers): lora-lint checks configs for them without
+    torch, transformers or a download."""
+    from lora_lint.models_view import catalogue, render
+
+    rows = catalogue()
+    if output_format == "json":
+        import json
+
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        click.echo(render(rows), nl=False)
+    return EXIT_CLEAN
+
+
+@app.command(context_settings=CONTEXT, short_help="Print the JSON Schema of a dialect's LoRA config.")
+@option("--dialect", type=DialectChoice(), required=True, group=OUTPUT, help="The file layout to describe.")
+@option("--peft-version", metavar="VERSION", callback=_peft_version, group=MODEL,
+        help="The PEFT release whose LoraConfig fields to allow (default: the installed one).")
+def schema(dialect: str, peft_version: str | None) -> int:
+    """Print a JSON Schema (draft-07) for a dialect's LoRA config, for editors: e.g. a first line
+    `# yaml-language-server: $schema=lora-llmtune.json` in the config, after
+    `lora-lint schema --dialect llmtune > lora-llmtune.json`."""
+    import json
+
+    from lora_lint.json_schema import dialect_schema
+    from lora_lint.peft_schema import peft_knowledge
+
+    click.echo(json.dumps(dialect_schema(dialect, peft_knowledge(peft_version)), indent=2))
+    return EXIT_CLEAN
+
+
+@app.command(context_settings=CONTEXT, short_help="Print a shell completion script.")
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> int:
+    """Print the shell completion script, e.g. `eval "$(lora-lint completion bash)"` in ~/.bashrc."""
+    from click.shell_completion import get_completion_class
+
+    completer = get_completion_class(shell)(app, {}, "lora-lint", "_LORA_LINT_COMPLETE")
+    click.echo(completer.source())
+    return EXIT_CLEAN
 
 
 def _output(text: str) -> int:
@@ -204,150 +402,20 @@ def _output(text: str) -> int:
     return EXIT_CLEAN if write_stdout(text) else EXIT_USAGE
 
 
-def _check(args: argparse.Namespace) -> int:
-    from lora_lint.diagnostics import Severity
-    from lora_lint.lint import LintOptions
-    from lora_lint.output import write_stdout
-    from lora_lint.registry import UnknownRuleError, expand_selector
-    from lora_lint.report import RENDERERS
-    from lora_lint.settings import Settings, SettingsError, parse_version, settings_for_directory
-
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (in-process callers and the console script alike)."""
     try:
-        select = set().union(*(expand_selector(s) for s in _selectors(args.select))) if args.select else None
-        ignore = set().union(*(expand_selector(s) for s in _selectors(args.ignore))) if args.ignore else set()
-    except UnknownRuleError as exc:
-        raise _UsageError(str(exc)) from None
-
-    found_in: dict[Path, Settings] = {}  # one lookup per directory and run
-
-    def settings_for(path: Path) -> Settings:
-        directory = (path if path.is_dir() else path.parent).resolve()
-        if directory not in found_in:
-            try:
-                found_in[directory] = settings_for_directory(directory)
-            except SettingsError as exc:
-                raise _UsageError(str(exc)) from None
-        found = found_in[directory]
-        return dataclasses.replace(
-            found,
-            select=select if select is not None else found.select,
-            ignore=found.ignore | ignore,
-            exclude=found.exclude + args.exclude,
-        )
-
-    if args.show_settings:
-        print(settings_for(Path(args.paths[0])).describe())
-        return EXIT_CLEAN
-
-    if args.peft_version:
-        try:
-            args.peft_version = parse_version(args.peft_version, "--peft-version")
-        except SettingsError as exc:
-            raise _UsageError(str(exc)) from None
-    options = LintOptions(dialect=args.dialect, peft_version=args.peft_version, model=args.model,
-                          offline=args.offline, trust_remote_code=args.trust_remote_code,
-                          cache_dir=args.cache_dir, use_cache=not args.no_cache, peft_dry_run=args.peft_dry_run)
-    if args.peft_dry_run and importlib.util.find_spec("peft") is None:
-        raise _UsageError("--peft-dry-run needs PEFT and torch: pip install 'lora-lint[model]'")
-    step_options = _train_step_options(args)
-    jobs = [(path, settings_for(path), options, explicit and not args.skip_non_lora)
-            for path, explicit in _discover(args.paths, settings_for, args.force_exclude)]
-    results = _lint_all(jobs)
-    from lora_lint.fix import apply_fixes, fixable_note
-
-    fixing = args.fix or args.unsafe_fixes or args.diff
-    if fixing:
-        outcome = apply_fixes(list(zip(jobs, results)), unsafe=args.unsafe_fixes, write=not args.diff)
-        sys.stderr.write("".join(f"lora-lint: error: {problem}\n" for problem in outcome.problems))
-        if args.diff:
-            sys.stdout.write(outcome.diff())
-            sys.stderr.write(outcome.summary(would=True, show_fixes=args.show_fixes))
-            return EXIT_FINDINGS if outcome.changed or outcome.problems else EXIT_CLEAN
-        results = outcome.reports
-    if step_options is not None:  # after the fixes: step what the files now say
-        from lora_lint.train_step import run as train_step
-
-        train_step([(job, report) for job, report in zip(jobs, results) if report is not None], step_options)
-    reports = [report for report in results if report is not None]
-
-    color = args.output_format == "full" and _is_terminal(sys.stdout) and not os.environ.get("NO_COLOR")
-    write_stdout(RENDERERS[args.output_format](reports, color=color))  # the exit code stands even if this fails
-    summary = outcome.summary(would=False, show_fixes=args.show_fixes) if fixing else ""
-    if args.output_format == "full":
-        write_stdout(summary + fixable_note(reports, args.unsafe_fixes))
-    else:
-        sys.stderr.write(summary)
-
-    errors = sum(r.count(Severity.ERROR) for r in reports)
-    warnings = sum(r.count(Severity.WARNING) for r in reports)
-    if args.exit_zero:
-        return EXIT_CLEAN
-    unwritten = fixing and outcome.problems
-    return EXIT_FINDINGS if errors or (args.strict and warnings) or unwritten else EXIT_CLEAN
-
-
-def _is_terminal(stream) -> bool:
-    return stream is not None and stream.isatty()
-
-
-def _train_step_options(args: argparse.Namespace):
-    if not args.train_step:
-        if args.weights or args.data or args.save_adapter or args.device:
-            raise _UsageError("--weights, --device, --data and --save-adapter need --train-step (or train-step)")
-        return None
-    if importlib.util.find_spec("peft") is None or importlib.util.find_spec("torch") is None:
-        raise _UsageError("--train-step needs PEFT and torch: pip install 'lora-lint[model]'")
-    if (args.data or args.device) and not args.weights:
-        raise _UsageError("--data and --device need --weights: the miniature has random weights and no tokenizer")
-    from lora_lint.train_step import StepOptions
-
-    return StepOptions(weights=args.weights, device=args.device, data=args.data, save_adapter=args.save_adapter,
-                       progress=sys.stderr.isatty())
-
-
-# Below this many files a process pool costs more than it saves (a pre-commit run passes a handful).
-PARALLEL_MIN_FILES = 16
-
-
-def _lint_job(job):
-    from lora_lint.lint import lint_file_safely
-
-    return lint_file_safely(*job)
-
-
-def _lint_all(jobs: list) -> list:
-    """Lint files in order, on every core when there are many."""
-    workers = min(os.cpu_count() or 1, 8)
-    if len(jobs) < PARALLEL_MIN_FILES or workers < 2:
-        return [_lint_job(job) for job in jobs]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # fork: workers inherit the imported modules and loaded inventories instead of importing them again.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(_lint_job, jobs, chunksize=max(1, len(jobs) // (workers * 4))))
-
-
-def _discover(paths: list[str], settings_for, force_exclude: bool):
-    """Yield (file, named explicitly) pairs: named files as given, directories walked for config files."""
-    seen: set[Path] = set()
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            for folder, dirnames, filenames in os.walk(path):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "node_modules")
-                for filename in sorted(filenames):
-                    candidate = Path(folder) / filename
-                    if candidate.suffix.lower() in CONFIG_SUFFIXES and candidate not in seen:
-                        seen.add(candidate)
-                        if not settings_for(candidate).excluded(candidate):
-                            yield candidate, False
-        elif path.exists():
-            if path not in seen and not (force_exclude and settings_for(path).excluded(path)):
-                seen.add(path)
-                yield path, True
-        else:
-            raise _UsageError(f"{raw}: no such file or directory")
+        code = app.main(args=argv, prog_name="lora-lint", standalone_mode=False)
+    except click.exceptions.UsageError as exc:
+        exc.show()
+        return EXIT_USAGE
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        return EXIT_USAGE
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    return EXIT_CLEAN if code is None else code
 
 
 if __name__ == "__main__":

@@ -45,46 +45,66 @@ class LintContext:
     notes: list[Diagnostic] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A file found by walking a directory that holds no config lora-lint reads, and why."""
+
+    path: str
+    reason: str  # sniff.NOT_LORA, or the name of a dialect lora-lint cannot read yet
+
+
 def lint_file(path: Path, settings: Settings, options: LintOptions, explicit: bool,
               data: bytes | None = None) -> FileReport | None:
     """Lint one file (or `data` as its contents: the fixer lints what it would write). Returns None for a file found
-    by walking a directory that is not a LoRA config (or not a regular file)."""
-    display = path.as_posix()
+    by walking a directory that is not a LoRA config."""
+    result = lint_file_safely(path, settings, options, explicit, data)
+    return None if isinstance(result, Skipped) else result
+
+
+def lint_or_skip(path: Path, settings: Settings, options: LintOptions, explicit: bool,
+                 data: bytes | None = None, display: str | None = None) -> FileReport | Skipped:
+    """Lint one file (its bytes given for stdin, `display` naming it), or say why a walked file is skipped."""
+    from lora_lint.sniff import NOT_LORA, skip_reason
+
+    display = display or path.as_posix()
     report = FileReport(display)
-    try:
-        if data is None:
+    if data is None:
+        try:
             data = read_regular_file(path, MAX_FILE_BYTES)  # never more: the path may be /dev/zero or a huge file
-    except FileTooLarge:
-        report.diagnostics.append(Diagnostic(
-            "LL003", f"file is over {MAX_FILE_BYTES // 1024 // 1024} MiB, the most lora-lint reads of a config",
-            help="a LoRA config is a few kilobytes: check that this is the file you meant"))
-        return _finish(report, settings, path)
-    except NotRegularFile as exc:
-        if not explicit:
-            return None  # a FIFO or device met while walking is no config file
-        report.diagnostics.append(Diagnostic("LL003", f"cannot read file: {exc.strerror}",
-                                             help="lint the config file itself, not a pipe or a device"))
-        return _finish(report, settings, path)
-    except OSError as exc:
-        report.diagnostics.append(Diagnostic("LL003", f"cannot read file: {exc.strerror or exc}"))
-        return _finish(report, settings, path)
+        except FileTooLarge:
+            report.diagnostics.append(Diagnostic(
+                "LL003", f"file is over {MAX_FILE_BYTES // 1024 // 1024} MiB, the most lora-lint reads of a config",
+                help="a LoRA config is a few kilobytes: check that this is the file you meant"))
+            return _finish(report, settings, path)
+        except NotRegularFile as exc:
+            if not explicit:
+                return Skipped(display, NOT_LORA)  # a FIFO or device met while walking is no config file
+            report.diagnostics.append(Diagnostic("LL003", f"cannot read file: {exc.strerror}",
+                                                 help="lint the config file itself, not a pipe or a device"))
+            return _finish(report, settings, path)
+        except OSError as exc:
+            report.diagnostics.append(Diagnostic("LL003", f"cannot read file: {exc.strerror or exc}"))
+            return _finish(report, settings, path)
+    forced = options.dialect or settings.dialect
+    if not explicit and (reason := skip_reason(display, data, forced)) is not None:
+        return Skipped(display, reason)
     parsed = parse_file(display, data)
     report.source_lines = parsed.lines
     if parsed.root is None:
         if not parsed.diagnostics:
             if not explicit:
-                return None
+                return Skipped(display, NOT_LORA)
             parsed.diagnostics.append(Diagnostic(
                 "LL004", "empty file: no LoRA config here", help="add a `lora:` section or LoraConfig keys"))
         elif not explicit and not _mentions_lora(parsed.text):
-            return None  # a broken file that nothing suggests is a LoRA config
+            return Skipped(display, NOT_LORA)  # a broken file that nothing suggests is a LoRA config
         report.diagnostics.extend(parsed.diagnostics)
         return _finish(report, settings, path)
 
-    config = detect(parsed.root, options.dialect or settings.dialect)
+    config = detect(parsed.root, forced)
     if config is None:
         if not explicit:
-            return None
+            return Skipped(display, unsupported_dialect(parsed.root) or NOT_LORA)
         report.diagnostics.extend(parsed.diagnostics)
         report.diagnostics.append(_not_a_lora_config(parsed.root))
         return _finish(report, settings, path)
@@ -114,13 +134,13 @@ REPORT_BUGS_AT = "https://github.com/lora-lint/lora-lint/issues"
 
 
 def lint_file_safely(path: Path, settings: Settings, options: LintOptions, explicit: bool,
-                     data: bytes | None = None) -> FileReport | None:
-    """lint_file, with an unexpected exception turned into an LL009 diagnostic on this file, so that one file that
+                     data: bytes | None = None, display: str | None = None) -> FileReport | Skipped:
+    """lint_or_skip, with an unexpected exception turned into an LL009 diagnostic on this file, so that one file that
     trips a bug never costs the report of the others."""
     try:
-        return lint_file(path, settings, options, explicit, data)
-    except Exception as exc:  # the isolation boundary: anything lint_file raises is a bug in lora-lint
-        report = FileReport(path.as_posix())
+        return lint_or_skip(path, settings, options, explicit, data, display)
+    except Exception as exc:  # the isolation boundary: anything lint_or_skip raises is a bug in lora-lint
+        report = FileReport(display or path.as_posix())
         report.diagnostics.append(Diagnostic(
             "LL009", f"lora-lint failed on this file: {_describe_exception(exc)}", severity=Severity.ERROR,
             name=all_rules()["LL009"].name,

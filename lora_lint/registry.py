@@ -91,7 +91,27 @@ def find_rule(code_or_name: str) -> Rule:
     for rule in rules.values():
         if rule.name == wanted.lower():
             return rule
-    raise UnknownRuleError(f"unknown rule `{code_or_name}`; `lora-lint rules` lists them")
+    suggestion = _closest_rule(wanted, rules)
+    hint = f"did you mean `{suggestion}`? " if suggestion else ""
+    raise UnknownRuleError(f"unknown rule `{code_or_name}`; {hint}`lora-lint rules` lists them")
+
+
+_LOOKALIKE_DIGITS = str.maketrans("OoIil", "00111")
+
+
+def _closest_rule(wanted: str, rules: dict[str, Rule]) -> str | None:
+    """A code with look-alike letters for digits (LL1O1) or one digit off (LL102 for LL10), else the closest name."""
+    from lora_lint.suggest import closest
+
+    if wanted.upper().startswith("LL"):
+        code = "LL" + wanted[2:].translate(_LOOKALIKE_DIGITS)
+        if code in rules:
+            return code
+        same_length = [c for c in rules if len(c) == len(code)]
+        by_distance = sorted(same_length, key=lambda c: (sum(a != b for a, b in zip(c, code)), c))
+        if by_distance and sum(a != b for a, b in zip(by_distance[0], code)) == 1:
+            return by_distance[0]
+    return closest(wanted.lower(), [rule.name for rule in rules.values()])
 
 
 def expand_selector(selector: str) -> set[str]:

@@ -11,10 +11,6 @@ from lora_lint.diagnostics import Severity
 from lora_lint.files import read_regular_file
 from lora_lint.registry import UnknownRuleError, all_rules, expand_selector
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 SETTINGS_FILES = (".lora-lint.toml", "pyproject.toml")
 _KNOWN_KEYS = {"select", "ignore", "exclude", "severity", "per-file-ignores", "models", "dialect", "peft-version"}
@@ -230,6 +226,12 @@ MAX_SETTINGS_BYTES = 4 * 1024 * 1024
 
 
 def _table_in(path: Path) -> dict | None:
+    # tomllib only when a settings file exists: most lints have none, and the hook path stays lighter.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
     try:
         data = tomllib.loads(read_regular_file(path, MAX_SETTINGS_BYTES).decode("utf-8"))
     except OSError as exc:

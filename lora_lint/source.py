@@ -78,6 +78,15 @@ class Node:
             yield from item.walk()
 
 
+def duplicate_key(name: str, first: Node, again: Node) -> Diagnostic:
+    return Diagnostic(
+        "LL002",
+        f"duplicate key `{name}` (first at line {first.span.start.line}); loaders keep only this last value",
+        again.span,
+        help=f"remove one of the two `{name}` entries",
+    )
+
+
 def _key_text(node: Node) -> str:
     return str(node.value) if node.kind == "scalar" else node.text
 
@@ -125,9 +134,6 @@ def _unreadable(message: str, help_text: str) -> Diagnostic:
 
 
 def parse_text(path: str, text: str, *, is_json: bool = False) -> ParsedFile:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
     if is_json:
         # YAML accepts what JSON loaders reject (trailing commas, comments, single quotes): ask JSON first.
         import json
@@ -142,6 +148,13 @@ def parse_text(path: str, text: str, *, is_json: bool = False) -> ParsedFile:
         except ValueError as exc:  # an integer of more than 4,300 digits, which json.load refuses to convert
             return ParsedFile(path, text, None, [_unreadable_number(f"json.load raises ValueError: {exc}",
                                                                     _longest_number(text))], is_json)
+        from lora_lint.json_source import build_json_tree  # the same spans as composing it, without ruamel
+
+        root, diagnostics = build_json_tree(text)
+        return ParsedFile(path, text, root, diagnostics, is_json)
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     yaml = YAML(typ="safe", pure=True)
     try:
         documents = list(yaml.compose_all(text))
@@ -250,13 +263,7 @@ class _TreeBuilder:
                 value_node.start = value_node.end = -1  # no text of its own to edit
             name = _key_text(key_node)
             if name in seen:
-                first = seen[name].span.start
-                self.diagnostics.append(Diagnostic(
-                    "LL002",
-                    f"duplicate key `{name}` (first at line {first.line}); loaders keep only this last value",
-                    key_node.span,
-                    help=f"remove one of the two `{name}` entries",
-                ))
+                self.diagnostics.append(duplicate_key(name, seen[name], key_node))
             seen[name] = key_node
             pairs.append((key_node, value_node))
         # Merge keys (`<<: *base`) add the keys the mapping does not set itself.

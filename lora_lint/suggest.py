@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Iterable
 
 
 def closest(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
     pool = list(candidates)
+    import difflib  # only when there is something to suggest
+
     matches = difflib.get_close_matches(word, pool, n=1, cutoff=cutoff)
     if matches:
         return matches[0]

@@ -17,18 +17,26 @@ def test_exit_codes(lint, write):
     assert lint("check", write("c.yaml", ERRS), "--exit-zero").code == 0
 
 
-def test_usage_errors_exit_2(lint, write, tmp_path):
-    missing = lint("check", tmp_path / "nope.yaml")
-    assert missing.code == 2 and "no such file" in missing.err
-    assert lint("check", write("a.yaml", CLEAN), "--select", "LL999").code == 2
+def test_usage_errors_exit_2(lint, write):
+    unknown = lint("check", write("a.yaml", CLEAN), "--select", "LL999")
+    assert unknown.code == 2 and "Usage: lora-lint check" in unknown.err
     assert lint("check", write("a.yaml", CLEAN), "--peft-version", "banana").code == 2
 
 
-def test_argparse_usage_error_exits_2():
+def test_a_missing_path_is_a_diagnostic_and_the_others_are_still_linted(lint, write, tmp_path):
+    result = lint("check", tmp_path / "nope.yaml", write("c.yaml", ERRS), "--output-format", "json")
+    assert result.code == 1
+    assert [(f["path"].rsplit("/", 1)[-1], [d["code"] for d in f["diagnostics"]]) for f in result.json["files"]] == [
+        ("nope.yaml", ["LL003"]), ("c.yaml", ["LL103"])]
+    assert "No such file or directory" in result.json["files"][0]["diagnostics"][0]["message"]
+    assert lint("check", tmp_path / "nope.yaml", "--skip-non-lora").code == 1  # still reported under pre-commit
+
+
+def test_usage_error_in_a_real_process_exits_2():
     result = subprocess.run([sys.executable, "-m", "lora_lint", "check", "--output-format", "xml"],
                             capture_output=True, text=True)
     assert result.returncode == 2
-    assert "invalid choice" in result.stderr
+    assert "'xml' is not one of" in result.stderr and "Usage: lora-lint check" in result.stderr
 
 
 def test_walking_a_directory_skips_non_lora_files_quietly(lint, write, tmp_path):

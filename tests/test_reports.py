@@ -23,11 +23,11 @@ def test_full_format(lint, bad):
     result = lint("check", bad)
     assert result.code == 1
     out = result.out
-    assert "LL101 [unknown-key] unknown key `lora_aplha`" in out
+    assert "error: LL101 [unknown-key] unknown key `lora_aplha`" in out
     assert f" --> {bad.as_posix()}:5:3" in out
     assert "5 |   lora_aplha: 32\n  |   ^^^^^^^^^^\n" in out
     assert "help: did you mean `lora_alpha`?" in out
-    assert "LL109 [duplicate-entry]" in out
+    assert "warning: LL109 [duplicate-entry]" in out
     assert "7 |   target_modules: [q_proj, v_proj, q_proj]\n  |                                    ^^^^^^\n" in out
     assert out.rstrip().endswith("Found 1 error, 1 warning.\n[*] 1 fixable with `--fix` (1 more with `--unsafe-fixes`).")
     assert "\x1b[" not in out  # not a terminal: no color
@@ -54,16 +54,28 @@ def test_full_format_ends_each_file_with_what_gets_lora(lint, write):
 def test_concise_format(lint, bad):
     result = lint("check", bad, "--output-format", "concise")
     assert result.out.splitlines() == [
-        f"{bad.as_posix()}:5:3: LL101 [unknown-key] unknown key `lora_aplha`: not a LoraConfig field, "
+        f"{bad.as_posix()}:5:3: error: LL101 [unknown-key] unknown key `lora_aplha`: not a LoraConfig field, "
         "the toolkit drops it silently",
-        f"{bad.as_posix()}:7:36: LL109 [duplicate-entry] `q_proj` appears twice in `target_modules` (first on line 7)",
+        f"{bad.as_posix()}:7:36: warning: LL109 [duplicate-entry] `q_proj` appears twice in `target_modules` "
+        "(first on line 7)",
+        "Found 1 error, 1 warning.",
     ]
+
+
+def test_concise_format_clean_and_quiet(lint, write, bad):
+    clean = write("ok.yaml", "r: 8\ntarget_modules: [q_proj]\n")
+    assert lint("check", clean, "--output-format", "concise").out == "All checks passed!\n"
+    assert lint("check", clean, "--output-format", "concise", "-q").out == ""
+    quiet = lint("check", bad, "--output-format", "concise", "--quiet").out.splitlines()
+    assert len(quiet) == 2 and all(": error: " in line or ": warning: " in line for line in quiet)
+    full_quiet = lint("check", bad, "-q").out
+    assert "Found" not in full_quiet and "modules get LoRA" not in full_quiet and "error: LL101" in full_quiet
 
 
 def test_json_format(lint, bad):
     document = lint("check", bad, "--output-format", "json").json
     assert document["version"] == 1
-    assert document["summary"] == {"files": 1, "errors": 1, "warnings": 1}
+    assert document["summary"] == {"files": 1, "errors": 1, "warnings": 1, "info": 0}
     [entry] = document["files"]
     assert entry["path"] == bad.as_posix()
     assert entry["dialect"] == "llmtune"

@@ -75,3 +75,14 @@ def _is_sweep(setting: Setting) -> bool:
         return False
     takes_list = any(t.startswith("list") for t in FIELD_TYPES.get(setting.key, ()))
     return not takes_list or all(item.kind == "seq" for item in node.items)
+
+
+def json_schema(lora_section: dict) -> dict:
+    """A toolkit config: the LoRA keys under `lora:`, the base model under `model.hf_model_ckpt`."""
+    return {
+        "type": "object",
+        "properties": {
+            "lora": lora_section,
+            "model": {"type": "object", "properties": {"hf_model_ckpt": {"type": "string"}}},
+        },
+    }

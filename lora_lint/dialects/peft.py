@@ -60,3 +60,8 @@ def read(root: Node, force: bool) -> LoraConfigView | None:
     if "trust_remote_code" in (root_settings := mapping_settings(root)):
         view.extras["trust_remote_code"] = root_settings["trust_remote_code"]
     return view
+
+
+def json_schema(lora_section: dict) -> dict:
+    """Flat LoraConfig keys, as in adapter_config.json."""
+    return lora_section

@@ -46,7 +46,7 @@ class FixOutcome:
 def apply_fixes(pairs: list[tuple[tuple, FileReport | None]], *, unsafe: bool, write: bool) -> FixOutcome:
     """Fix every file whose report has an applicable fix. `pairs` are the command line's lint jobs
     (path, settings, options, explicit) with their reports; with `write` false nothing is written (--diff)."""
-    from lora_lint.lint import lint_file_safely
+    from lora_lint.lint import lint_file
 
     outcome = FixOutcome([])
     for job, report in pairs:
@@ -61,7 +61,7 @@ def apply_fixes(pairs: list[tuple[tuple, FileReport | None]], *, unsafe: bool, w
             continue
 
         def lint(candidate: bytes, path=path, settings=settings, options=options, explicit=explicit):
-            return lint_file_safely(path, settings, options, explicit, data=candidate)
+            return lint_file(path, settings, options, explicit, data=candidate)
 
         first = lint(data)  # the lint of exactly the bytes being fixed, which must still be on disk at the end
         fixed = fix_text(data, first, lint, unsafe) if first is not None else None

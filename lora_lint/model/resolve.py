@@ -198,10 +198,10 @@ def get_inventory(
     try:
         # The key covers the config, not a repository's own code, so builds that may run such code are not cached.
         if use_cache and not trust_remote_code:
-            cached = get_or_build(resolved.config, model_class, installed, build, cache_dir)
+            cached = get_or_build(resolved.config, model_class, installed, _with_status(build, resolved), cache_dir)
             notes = [cached.note] if cached.note else []
             return InventoryResult(cached.inventory, "cache" if cached.hit else "built", notes)
-        return InventoryResult(build(), "built")
+        return InventoryResult(_with_status(build, resolved)(), "built")
     except InventoryBuildError as exc:
         if shipped is not None:  # a catalogued model keeps its checks even when this transformers cannot build it
             return InventoryResult(shipped, "catalog", notes=[
@@ -209,6 +209,16 @@ def get_inventory(
                 f"building with transformers {installed} failed ({exc})"
             ])
         return InventoryResult(None, None, failure=str(exc))
+
+
+def _with_status(build, resolved: ResolvedModel):
+    def build_showing_progress():
+        from lora_lint.progress import status
+
+        with status(f"building the skeleton of {resolved.model_id} on the meta device"):
+            return build()
+
+    return build_showing_progress
 
 
 def default_hf_cache_dir() -> Path:

@@ -8,16 +8,18 @@ from lora_lint.report.escape import printable
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold cyan"}
 
 
-def render(reports: list[FileReport], color: bool = False) -> str:
+def render(reports: list[FileReport], color: bool = False, summary: bool = True) -> str:
+    """`summary=False` (--quiet) leaves out the per-file model lines and the footer."""
     chunks: list[str] = []
     for report in reports:
         for diagnostic in report.diagnostics:
             chunks.append(_diagnostic(report, diagnostic))
-        if report.summary_line:
+        if report.summary_line and summary:
             chunks.append(f"{printable(report.path)}: {printable(report.summary_line)}\n")
-        if report.train_step:
+        if report.train_step and summary:
             chunks.append(f"{printable(report.path)}: {printable(_train_step_line(report.train_step))}\n")
-    chunks.append(_footer(reports))
+    if summary:
+        chunks.append(footer(reports) + "\n")
     text = "\n".join(chunks)
     return _colorize(text, reports) if color else text
 
@@ -46,7 +48,8 @@ def _diagnostic(report: FileReport, d: Diagnostic) -> str:
 
 
 def _header(d: Diagnostic) -> str:
-    return f"{d.code} [{d.name}] {printable(d.message)}"
+    # The severity is spelled out, so it is there without colour too.
+    return f"{d.severity.value}: {d.code} [{d.name}] {printable(d.message)}"
 
 
 def _train_step_line(step: dict) -> str:
@@ -69,16 +72,16 @@ def _train_step_line(step: dict) -> str:
             f"{step['seconds']:.1f} s{memory})")
 
 
-def _footer(reports: list[FileReport]) -> str:
+def footer(reports: list[FileReport], clean: str | None = None) -> str:
     errors = sum(r.count(Severity.ERROR) for r in reports)
     warnings = sum(r.count(Severity.WARNING) for r in reports)
     infos = sum(r.count(Severity.INFO) for r in reports)
     if not errors and not warnings and not infos:
-        return f"All checks passed ({len(reports)} file{'s' if len(reports) != 1 else ''}).\n"
+        return clean or f"All checks passed ({len(reports)} file{'s' if len(reports) != 1 else ''})."
     parts = [f"{errors} error{'s' if errors != 1 else ''}", f"{warnings} warning{'s' if warnings != 1 else ''}"]
     if infos:
         parts.append(f"{infos} info")
-    return f"Found {', '.join(parts)}.\n"
+    return f"Found {', '.join(parts)}."
 
 
 def _colorize(text: str, reports: list[FileReport]) -> str:

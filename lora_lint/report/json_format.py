@@ -51,9 +51,10 @@ def document(reports: list[FileReport]) -> dict:
             "files": len(reports),
             "errors": sum(r.count(Severity.ERROR) for r in reports),
             "warnings": sum(r.count(Severity.WARNING) for r in reports),
+            "info": sum(r.count(Severity.INFO) for r in reports),
         },
     }
 
 
-def render(reports: list[FileReport], color: bool = False) -> str:
+def render(reports: list[FileReport], color: bool = False, summary: bool = True) -> str:
     return json.dumps(valid_unicode(document(reports)), indent=2) + "\n"

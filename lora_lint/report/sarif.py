@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import quote
 
 from lora_lint import __version__
 from lora_lint.diagnostics import FileReport, Severity
@@ -16,14 +17,16 @@ _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "
 
 
 def _artifact(path: str) -> dict:
-    """A repository-relative uri when the file is under the working directory, else an absolute file uri."""
+    """A repository-relative uri when the file is under the working directory, else an absolute file uri; both
+    percent-encoded (RFC 3986), as the schema's `format: uri-reference` asks: a space, `#`, `%` or `?` in a name
+    would otherwise end or corrupt the reference."""
     candidate = Path(path)
     if candidate.is_absolute():
         try:
             candidate = candidate.resolve().relative_to(Path.cwd().resolve())
         except ValueError:
             return {"uri": candidate.as_uri()}
-    return {"uri": candidate.as_posix().removeprefix("./"), "uriBaseId": "%SRCROOT%"}
+    return {"uri": quote(candidate.as_posix().removeprefix("./"), safe="/"), "uriBaseId": "%SRCROOT%"}
 
 
 def document(reports: list[FileReport]) -> dict:
@@ -65,5 +68,5 @@ def document(reports: list[FileReport]) -> dict:
     }
 
 
-def render(reports: list[FileReport], color: bool = False) -> str:
+def render(reports: list[FileReport], color: bool = False, summary: bool = True) -> str:
     return json.dumps(valid_unicode(document(reports)), indent=2) + "\n"

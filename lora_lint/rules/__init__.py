@@ -34,14 +34,15 @@ def rule(code: str) -> Callable[[Check], Check]:
     return register
 
 
-_all_imported = False
+_loaded = False
 
 
 def load_checks() -> dict[str, Check]:
-    global _all_imported
-    # Not `if not CHECKS`: a rule module imported on its own has registered its check alone.
-    if not _all_imported:
+    # A flag, not `if not CHECKS`: another module may have imported one rule already (the JSON Schema reads
+    # LL103's table), which must not hide the others.
+    global _loaded
+    if not _loaded:
         for module in pkgutil.iter_modules(__path__):
             importlib.import_module(f"{__name__}.{module.name}")
-        _all_imported = True
+        _loaded = True
     return CHECKS

@@ -26,7 +26,10 @@ class PeftDisagreement(Exception):
 def check(ctx):
     if not ctx.options.peft_dry_run or ctx.model.match is None:
         return
-    outcome = run_peft(ctx)
+    from lora_lint.progress import status
+
+    with status(f"PEFT dry run: get_peft_model on the meta skeleton of {ctx.model.name}"):
+        outcome = run_peft(ctx)
     _compare(ctx, outcome)
     if outcome["error"] is not None:
         yield Finding(_where(ctx, outcome["error"]), f"PEFT raised {outcome['error']}",

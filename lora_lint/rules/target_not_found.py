@@ -41,6 +41,15 @@ def check(ctx):
                                                                                   list):
         rewritten = {entry for entry in target.value if entry not in result.effective_target_modules}
     nothing = error is not None and error.kind in ("target_modules_not_found", "no_modules_targeted")
+    entries = [item.value for item in target.value_node.items if isinstance(item.value, str)]
+    if not nothing:
+        consequence = ""
+    elif rewritten or any(modules_matched_by_entry(inventory, entry) for entry in entries):
+        # The other entries do match modules, but the layer filter leaves none of them: say so, not "nothing".
+        consequence = (f"; the entries that match name modules outside the layers `layers_to_transform` keeps, so "
+                       f"no module is left and PEFT raises {error.type}")
+    else:
+        consequence = f"; no entry matches anything, so PEFT raises {error.type} (target modules not found)"
     model_type = inventory["model_type"]
     for item in target.value_node.items:
         if not isinstance(item.value, str) or item.value.lower() == "all-linear":
@@ -50,8 +59,6 @@ def check(ctx):
         hint = CROSS_ARCHITECTURE.get(item.value, {}).get(model_type)
         if hint is None:
             hint = closest(item.value.rsplit(".", 1)[-1], wrappable_leaves)
-        consequence = ("; no entry matches anything, so PEFT raises ValueError (target modules not found)"
-                       if nothing else "")
         yield Finding(item, f"`{item.value}` matches no module of {ctx.model.name} "
                             f"({inventory['class']}){consequence}",
                       f"this model calls it `{hint}`" if hint else
