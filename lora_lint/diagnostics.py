@@ -62,6 +62,7 @@ class FileReport:
     trainable_parameters: int | None = None
     peft_version: str | None = None
     summary_line: str | None = None
+    trainer: dict | None = None  # the trainer's reading: verdict, pins, model class, runs with kwargs and provenance
     source_lines: list[str] = field(default_factory=list)
 
     def count(self, severity: Severity) -> int:

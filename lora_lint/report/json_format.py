@@ -32,6 +32,8 @@ def document(reports: list[FileReport]) -> dict:
                 for d in report.diagnostics
             ],
         }
+        if report.trainer is not None:
+            entry["trainer"] = report.trainer
         if report.peft_version is not None:
             entry["modules_to_save"] = report.modules_to_save
             entry["trainable_parameters"] = report.trainable_parameters

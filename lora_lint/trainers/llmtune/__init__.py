@@ -1,0 +1,127 @@
+"""LLM-Finetuning-Toolkit (`llmtune`, llm-toolkit 0.2.3), read the way `llmtune run` reads a file.
+
+`llmtune run` loads the file with `yaml.safe_load`, expands an ablation sweep (sweep.py), validates each run with
+its pydantic `Config` (schema.py: lax mode, unknown fields ignored), saves and re-reads that config, and calls
+`LoraConfig(**config.lora.model_dump())`: the ten fields of its `lora:` schema, nothing else, with
+`AutoModelForCausalLM` as the model. A file that holds only a `lora:` section (a fragment, as docs pages show) is
+checked as that section alone.
+"""
+
+from __future__ import annotations
+
+from lora_lint.config import LoraConfigView, Setting, TrainerIssue, TrainerReading, coerced_node
+from lora_lint.source import Node
+
+NAME = "llmtune"
+VERSION = "0.2.3"
+# What `pip install llm-toolkit==0.2.3` installs (its wheel's Requires-Dist).
+PINS = {"peft": ">=0.8.2,<0.9", "transformers": ">=4.40.2,<4.41"}
+MODEL_CLASS = "AutoModelForCausalLM"
+# The schema default of model.hf_model_ckpt: what the toolkit trains when the file names no model.
+DEFAULT_MODEL = "NousResearch/Llama-2-7b-hf"
+
+_TOP_LEVEL_SECTIONS = {"data", "training", "inference", "ablation", "qa", "save_dir"}
+
+
+def read(root: Node, force: bool) -> TrainerReading | None:
+    section = root.get("lora")
+    model = root.get("model")
+    has_ckpt = model is not None and model.kind == "map" and model.get("hf_model_ckpt") is not None
+    toolkit_sections = sum(1 for key in _TOP_LEVEL_SECTIONS if root.get(key) is not None)
+    fragment = section is not None and {str(k.value) for k, _ in root.pairs} == {"lora"}
+    if not (force or (section is not None and (has_ckpt or toolkit_sections >= 2 or fragment))):
+        return None
+    from lora_lint.trainers.llmtune import schema, sweep
+    from lora_lint.trainers.llmtune.validate import coercions, unknown_keys, validate
+    from lora_lint.trainers.llmtune.values import python_value
+
+    data = python_value(root)
+    if fragment:
+        lora_tree = root.get("lora")
+        validated, problems = validate(schema.LoraConfig, data["lora"], lora_tree)
+        for issue in problems:
+            issue.path, issue.runs = ("lora",) + issue.path, (1,)
+        issues = problems + unknown_keys(lora_tree, schema.LoraConfig, ("lora",)) if lora_tree.kind == "map" \
+            else problems
+        if validated is not None:
+            issues += coercions(data["lora"], validated, lora_tree, ("lora",))
+        view = _view(root, validated, 1, {}, issues, lora_only=True)
+        return TrainerReading(NAME, [view], 1, dict(PINS), whole_file=False,
+                              failure=next((i for i in issues if i.blocking), None))
+
+    try:
+        ablate = sweep.ablation_on(data)
+    except AttributeError:
+        ablation = root.key_node("ablation")
+        issue = TrainerIssue(
+            "rejects", ablation or root,
+            "`ablation` must be a mapping: `llmtune run` calls `config.get(\"ablation\", {}).get(\"use_ablate\")` "
+            "on the raw YAML and crashes with AttributeError", "write `ablation: {use_ablate: false}`",
+            path=("ablation",), raises="AttributeError")
+        return TrainerReading(NAME, [_view(root, None, 1, {}, [issue])], 0, dict(PINS), failure=issue)
+    if ablate:
+        runs, problems, _ = sweep.expand(data, root)
+    else:
+        runs, problems = [sweep.Run(data, root)], []
+    skip = {issue.path for issue in problems if issue.raises == "KeyError"}
+    file_issues = problems + unknown_keys(root, schema.Config, (), skip)
+    if not runs:
+        return TrainerReading(NAME, [_view(root, None, 1, {}, file_issues)], 0, dict(PINS), failure=problems[0])
+    views, failure = [], None
+    for index, run in enumerate(runs, start=1):
+        validated, run_issues = validate(schema.Config, run.data, run.tree)
+        if validated is not None:
+            run_issues = coercions(run.data, validated, run.tree)
+        for issue in run_issues:
+            issue.runs = (index,)
+        if failure is None:
+            failure = next((issue for issue in run_issues if issue.blocking), None)
+        views.append(_view(run.tree, validated, index, run.axes, file_issues + run_issues))
+    return TrainerReading(NAME, views, len(runs), dict(PINS), failure=failure)
+
+
+def _view(tree: Node, validated, run: int, axes: dict, issues: list[TrainerIssue],
+          lora_only: bool = False) -> LoraConfigView:
+    """The run as PEFT receives it: the ten `lora:` fields the toolkit passes, coerced, each at its node."""
+    from lora_lint.trainers.llmtune import schema
+
+    written = tree.get("lora")
+    section = written if written is not None and written.kind == "map" else Node("map", (written or tree).span)
+    lora = validated if lora_only else getattr(validated, "lora", None)
+    settings: dict[str, Setting] = {}
+    defaults = {name: field.default for name, field in schema.LoraConfig.model_fields.items()}
+    view = LoraConfigView(NAME, section, settings, defaults, section_key=tree.key_node("lora"),
+                          default_model=DEFAULT_MODEL, model_class=MODEL_CLASS, run=run, axes=axes, issues=issues)
+    if lora is None:
+        return view
+    from lora_lint.trainers.llmtune.values import entries
+
+    written_keys = entries(section)
+    for name in schema.LoraConfig.model_fields:
+        value = getattr(lora, name)
+        if name in written_keys:
+            key_node, value_node = written_keys[name]
+            settings[name] = Setting(name, key_node, coerced_node(value_node, value))
+            del defaults[name]
+        else:
+            defaults[name] = value
+    model = tree.get("model")
+    if lora_only or model is None or model.kind != "map":
+        return view
+    model_entries = entries(model)
+    for name in ("hf_model_ckpt", "torch_dtype"):
+        if name in model_entries:
+            key_node, value_node = model_entries[name]
+            setting = Setting(name, key_node, coerced_node(value_node, getattr(validated.model, name)))
+            if name == "hf_model_ckpt":
+                view.model_ref = setting
+            else:
+                view.extras[name] = setting
+    bnb = model_entries.get("bitsandbytes")
+    if bnb is not None and bnb[1].kind == "map" and validated.model.bitsandbytes is not None:
+        found = entries(bnb[1]).get("bnb_4bit_compute_dtype")
+        if found is not None:
+            view.extras["bnb_4bit_compute_dtype"] = Setting(
+                "bnb_4bit_compute_dtype", found[0],
+                coerced_node(found[1], validated.model.bitsandbytes.bnb_4bit_compute_dtype))
+    return view
