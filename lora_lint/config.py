@@ -85,6 +85,9 @@ class LoraConfigView:
     run: int = 1  # 1-based index of this run among the trainer's runs of the file
     axes: dict[str, Any] = field(default_factory=dict)  # the swept values of this run (`lora.r` -> 64)
     issues: list[TrainerIssue] = field(default_factory=list)  # what the trainer does to the file, for this run
+    # The LoRA kwargs are known even if the trainer stops elsewhere (a missing `qa:` section, say): what PEFT
+    # will receive once the file runs. False: the LoRA section itself is rejected, so PEFT-level rules skip the run.
+    kwargs_known: bool = True
 
     @property
     def anchor(self) -> Node:
@@ -160,8 +163,8 @@ class TrainerReading:
             "run_count": self.run_count,
             "runs": [] if self.failure is not None and self.run_count == 0 else [
                 {"run": view.run, "axes": view.axes, "rejected": view.rejected,
-                 "kwargs": None if view.rejected else view.kwargs(),
-                 "provenance": None if view.rejected else view.provenance()}
+                 "kwargs": view.kwargs() if view.kwargs_known else None,
+                 "provenance": view.provenance() if view.kwargs_known else None}
                 for view in self.runs
             ],
         }

@@ -83,7 +83,7 @@ def lint_file(path: Path, settings: Settings, options: LintOptions, explicit: bo
     summarized = None
     for view in reading.runs:
         context = LintContext(display, parsed, view, peft, options)
-        if not view.rejected:
+        if view.kwargs_known:
             attach_model(context, settings.model_for(settings.relative(path)))
         if context.model is not None and summarized is None:
             summarized = context
@@ -143,8 +143,8 @@ def merge_runs(per_run: list[list[Diagnostic]], reading: TrainerReading) -> list
 
 
 def run_checks(context: LintContext, settings: Settings, path: Path, found: list[Diagnostic]) -> set[str]:
-    """Run every enabled rule on one run; returns the codes that ran. On a run the trainer rejects, only the
-    trainer's own rules run: nothing of it reaches PEFT."""
+    """Run every enabled rule on one run; returns the codes that ran. On a run whose LoRA section the trainer
+    rejects, only the trainer's own rules run: there are no kwargs to check."""
     relative = settings.relative(path)
     checks = load_checks()
     trainer_codes = set(TRAINER_RULES.values())
@@ -155,7 +155,7 @@ def run_checks(context: LintContext, settings: Settings, path: Path, found: list
             continue
         if rule.needs_model and context.model is None:
             continue
-        if context.config.rejected and code not in trainer_codes:
+        if not context.config.kwargs_known and code not in trainer_codes:
             continue
         ran.add(code)
         found.extend(_diagnostic(code, finding) for finding in check(context))

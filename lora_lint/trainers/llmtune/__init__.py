@@ -45,7 +45,7 @@ def read(root: Node, force: bool) -> TrainerReading | None:
             else problems
         if validated is not None:
             issues += coercions(data["lora"], validated, lora_tree, ("lora",))
-        view = _view(root, validated, 1, {}, issues, lora_only=True)
+        view = _view(root, validated, 1, {}, issues)
         return TrainerReading(NAME, [view], 1, dict(PINS), whole_file=False,
                               failure=next((i for i in issues if i.blocking), None))
 
@@ -70,32 +70,52 @@ def read(root: Node, force: bool) -> TrainerReading | None:
     views, failure = [], None
     for index, run in enumerate(runs, start=1):
         validated, run_issues = validate(schema.Config, run.data, run.tree)
+        lora = validated.lora if validated is not None else None
         if validated is not None:
             run_issues = coercions(run.data, validated, run.tree)
+        else:
+            lora, lora_issues = _lora_alone(run, run_issues)
+            run_issues += lora_issues
         for issue in run_issues:
             issue.runs = (index,)
         if failure is None:
             failure = next((issue for issue in run_issues if issue.blocking), None)
-        views.append(_view(run.tree, validated, index, run.axes, file_issues + run_issues))
+        views.append(_view(run.tree, lora, index, run.axes, file_issues + run_issues,
+                           validated.model if validated is not None else None))
     return TrainerReading(NAME, views, len(runs), dict(PINS), failure=failure)
 
 
-def _view(tree: Node, validated, run: int, axes: dict, issues: list[TrainerIssue],
-          lora_only: bool = False) -> LoraConfigView:
+def _lora_alone(run, rejections: list[TrainerIssue]):
+    """The `lora:` section of a run the toolkit rejects, validated on its own: its kwargs when the section itself is
+    fine (the file fails elsewhere), and its coercions either way (what the section means once it is fixed)."""
+    from lora_lint.trainers.llmtune import schema
+    from lora_lint.trainers.llmtune.validate import coercions, validate
+
+    lora, lora_tree = run.data.get("lora"), run.tree.get("lora")
+    if not isinstance(lora, dict) or lora_tree is None:
+        return None, []
+    rejected = {issue.path[1] for issue in rejections if issue.path[:1] == ("lora",) and len(issue.path) > 1}
+    valid_part = {key: value for key, value in lora.items() if key not in rejected}
+    validated, _ = validate(schema.LoraConfig, valid_part, lora_tree)
+    if validated is None:
+        return None, []
+    return (validated if not rejected else None), coercions(valid_part, validated, lora_tree, ("lora",))
+
+
+def _view(tree: Node, lora, run: int, axes: dict, issues: list[TrainerIssue], model_config=None) -> LoraConfigView:
     """The run as PEFT receives it: the ten `lora:` fields the toolkit passes, coerced, each at its node."""
     from lora_lint.trainers.llmtune import schema
+    from lora_lint.trainers.llmtune.values import entries
 
     written = tree.get("lora")
     section = written if written is not None and written.kind == "map" else Node("map", (written or tree).span)
-    lora = validated if lora_only else getattr(validated, "lora", None)
     settings: dict[str, Setting] = {}
     defaults = {name: field.default for name, field in schema.LoraConfig.model_fields.items()}
     view = LoraConfigView(NAME, section, settings, defaults, section_key=tree.key_node("lora"),
-                          default_model=DEFAULT_MODEL, model_class=MODEL_CLASS, run=run, axes=axes, issues=issues)
+                          default_model=DEFAULT_MODEL, model_class=MODEL_CLASS, run=run, axes=axes, issues=issues,
+                          kwargs_known=lora is not None)
     if lora is None:
         return view
-    from lora_lint.trainers.llmtune.values import entries
-
     written_keys = entries(section)
     for name in schema.LoraConfig.model_fields:
         value = getattr(lora, name)
@@ -106,22 +126,23 @@ def _view(tree: Node, validated, run: int, axes: dict, issues: list[TrainerIssue
         else:
             defaults[name] = value
     model = tree.get("model")
-    if lora_only or model is None or model.kind != "map":
+    if model is None or model.kind != "map":
         return view
     model_entries = entries(model)
-    for name in ("hf_model_ckpt", "torch_dtype"):
-        if name in model_entries:
-            key_node, value_node = model_entries[name]
-            setting = Setting(name, key_node, coerced_node(value_node, getattr(validated.model, name)))
-            if name == "hf_model_ckpt":
-                view.model_ref = setting
-            else:
-                view.extras[name] = setting
+    if "hf_model_ckpt" in model_entries:
+        key_node, value_node = model_entries["hf_model_ckpt"]
+        value = model_config.hf_model_ckpt if model_config is not None else value_node.value
+        view.model_ref = Setting("hf_model_ckpt", key_node, coerced_node(value_node, value))
+    if model_config is None:
+        return view
+    if "torch_dtype" in model_entries:
+        key_node, value_node = model_entries["torch_dtype"]
+        view.extras["torch_dtype"] = Setting("torch_dtype", key_node, coerced_node(value_node, model_config.torch_dtype))
     bnb = model_entries.get("bitsandbytes")
-    if bnb is not None and bnb[1].kind == "map" and validated.model.bitsandbytes is not None:
+    if bnb is not None and bnb[1].kind == "map" and model_config.bitsandbytes is not None:
         found = entries(bnb[1]).get("bnb_4bit_compute_dtype")
         if found is not None:
             view.extras["bnb_4bit_compute_dtype"] = Setting(
                 "bnb_4bit_compute_dtype", found[0],
-                coerced_node(found[1], validated.model.bitsandbytes.bnb_4bit_compute_dtype))
+                coerced_node(found[1], model_config.bitsandbytes.bnb_4bit_compute_dtype))
     return view

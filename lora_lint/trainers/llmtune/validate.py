@@ -112,7 +112,10 @@ def _issue(tree: Node, found: tuple[int, Node], path: tuple, errors: list[dict],
         return _missing(tree, node, depth, path, annotation, reloaded)
     value = errors[0].get("input")
     expected = describe_annotation(annotation)
-    message = f"the toolkit's schema takes {expected} for `{shown}`, got {describe_value(value)}"
+    got = describe_value(value)
+    if node.kind == "seq" and depth == len(path) and not isinstance(value, list):
+        got = f"a list holding {got}"
+    message = f"the toolkit's schema takes {expected} for `{shown}`, got {got}"
     if any(e["type"] == "int_from_float" for e in errors):
         message = f"`{shown}` must be a whole number for the toolkit, got {value}"
     help_text = STOPS
@@ -247,7 +250,7 @@ def coercions(data: Any, validated: Any, node: Node | None, path: tuple = ()) ->
     if isinstance(data, str):
         written = f'"{node.text}"' if node.quoted else f"`{node.text}` (a string to PyYAML)"
     else:
-        written = f"`{node.text or data!r}`"
+        written = f"`{node.text or repr(data)}`"
     return [TrainerIssue("coerces", node, f"the toolkit reads {written} as `{_yaml_literal(validated)}` "
                          f"(pydantic's lax mode) for `{'.'.join(map(str, path))}`",
                          f"write `{_yaml_literal(validated)}` to say what the toolkit uses", path=path)]
