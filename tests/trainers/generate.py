@@ -60,7 +60,15 @@ def generate(seed: int) -> str:
     if rng.random() < 0.1:
         if mistakes and rng.random() < 0.2:
             return f"lora: {rng.choice(['null', '[r]', '5'])}\n"
-        return "lora:\n" + _block(_lora(rng, mistakes, sweeping=False), 1)
+        fragment = {"lora": _lora(rng, mistakes, sweeping=False)}
+        if rng.random() < 0.4:
+            fragment["model"] = {"hf_model_ckpt": rng.choice(["gpt2", "5", "null", "[gpt2]"]),
+                                 "device_map": rng.choice(["auto", "\"none\"", "null"])}
+            if rng.random() < 0.5:
+                del fragment["model"]["device_map"]
+            if rng.random() < 0.3:
+                fragment = {"model": fragment["model"], "lora": fragment["lora"]}
+        return _block(fragment, 0)
     use_ablate = rng.choice(["false", "true", "true", "\"false\"", "0", "1", "null", None])
     sweeping = use_ablate in ("true", "\"false\"", "1")
     config = {"save_dir": "./experiments", "ablation": {"use_ablate": use_ablate} if use_ablate else {},

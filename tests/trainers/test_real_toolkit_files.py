@@ -1,6 +1,7 @@
 """The real toolkit files of the corpus (../shared/real-configs/A): lora-lint reports an error from the trainer's
 own rules (or a YAML syntax error) on exactly the files the installed toolkit rejects. A fragment (a file holding
-only `lora:`) is judged as the toolkit's `lora:` schema judges that section, which is how lora-lint reads it."""
+only `lora:`, perhaps with `model:`) is judged as the toolkit's schema judges those sections, which is how
+lora-lint reads it."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ def toolkit_verdict(text: str):
         data = oracle.yaml.safe_load(text)
     except oracle.yaml.YAMLError:
         return True, "invalid YAML", None
-    if isinstance(data, dict) and list(data) == ["lora"]:
-        outcome = oracle.run_lora_section(data["lora"])
+    if oracle.is_fragment(data):
+        outcome = oracle.run_sections(data)
         why = "fragment: " + ("accepted" if outcome.accepted else str(outcome.raises))
     else:
         outcome = oracle.run_toolkit(text)
@@ -33,7 +34,7 @@ def toolkit_verdict(text: str):
 def blocking_paths(text: str) -> set:
     reading = detect(parse_text("config.yml", text).root, "llmtune")
     view = reading.runs[(reading.failure.runs or (1,))[0] - 1]
-    return {issue.path for issue in view.issues if issue.blocking}
+    return {issue.path for issue in view.issues if issue.blocking and issue.raises == "ValidationError"}
 
 
 def test_lora_lint_errors_on_exactly_the_real_files_the_toolkit_rejects(real_configs, lint):

@@ -62,17 +62,37 @@ def run_toolkit(text: str) -> Outcome:
     return Outcome(True, runs)
 
 
-def run_lora_section(section) -> Outcome:
-    """The toolkit's `lora:` schema on a section alone (how lora-lint reads a fragment)."""
-    if not isinstance(section, dict):
-        return Outcome(False, raises="ValidationError", failing_run=1, paths={("lora",)})
-    try:
-        return Outcome(True, [config_model.LoraConfig(**section).model_dump()])
-    except ValidationError as exc:
-        return Outcome(False, raises="ValidationError", failing_run=1,
-                       paths={("lora",) + p for p in _paths(exc, section)})
-    except TypeError:
-        return Outcome(False, raises="TypeError", failing_run=1)
+FRAGMENT_SECTIONS = {"lora": "LoraConfig", "model": "ModelConfig"}
+
+
+def is_fragment(data) -> bool:
+    return isinstance(data, dict) and "lora" in data and set(data) <= set(FRAGMENT_SECTIONS)
+
+
+def run_sections(data: dict) -> Outcome:
+    """The toolkit's schema on each section of a fragment alone (`lora:`, perhaps `model:`): how lora-lint reads
+    a fragment. The kwargs are `LoraConfig(**section).model_dump()`."""
+    runs, paths, raises = [], set(), None
+    for name, section in data.items():
+        model = getattr(config_model, FRAGMENT_SECTIONS[name])
+        if not isinstance(section, dict):
+            paths.add((name,))
+            raises = raises or "ValidationError"
+            continue
+        try:
+            validated = model(**section)
+        except ValidationError as exc:
+            paths |= {(name,) + p for p in _paths(exc, section)}
+            raises = raises or "ValidationError"
+            continue
+        except Exception as exc:
+            raises = raises or type(exc).__name__
+            continue
+        if name == "lora":
+            runs.append(validated.model_dump())
+    if raises:
+        return Outcome(False, raises=raises, failing_run=1, paths=paths)
+    return Outcome(True, runs)
 
 
 def _paths(exc: ValidationError, data) -> set:

@@ -3,8 +3,8 @@
 `llmtune run` loads the file with `yaml.safe_load`, expands an ablation sweep (sweep.py), validates each run with
 its pydantic `Config` (schema.py: lax mode, unknown fields ignored), saves and re-reads that config, and calls
 `LoraConfig(**config.lora.model_dump())`: the ten fields of its `lora:` schema, nothing else, with
-`AutoModelForCausalLM` as the model. A file that holds only a `lora:` section (a fragment, as docs pages show) is
-checked as that section alone.
+`AutoModelForCausalLM` as the model. A file that holds only a `lora:` section, perhaps with `model:` (a fragment,
+as documentation pages show), is checked as those sections alone.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ MODEL_CLASS = "AutoModelForCausalLM"
 DEFAULT_MODEL = "NousResearch/Llama-2-7b-hf"
 
 _TOP_LEVEL_SECTIONS = {"data", "training", "inference", "ablation", "qa", "save_dir"}
+# The sections a fragment may hold, and the toolkit's schema class of each.
+FRAGMENT_SECTIONS = {"lora": "LoraConfig", "model": "ModelConfig"}
 
 
 def read(root: Node, force: bool) -> TrainerReading | None:
@@ -28,24 +30,28 @@ def read(root: Node, force: bool) -> TrainerReading | None:
     model = root.get("model")
     has_ckpt = model is not None and model.kind == "map" and model.get("hf_model_ckpt") is not None
     toolkit_sections = sum(1 for key in _TOP_LEVEL_SECTIONS if root.get(key) is not None)
-    fragment = section is not None and {str(k.value) for k, _ in root.pairs} == {"lora"}
+    # A fragment: the run's LoRA setup alone (`lora:`, perhaps with `model:`), as documentation pages show it.
+    fragment = section is not None and {str(k.value) for k, _ in root.pairs} <= set(FRAGMENT_SECTIONS)
     if not (force or (section is not None and (has_ckpt or toolkit_sections >= 2 or fragment))):
         return None
     from lora_lint.trainers.llmtune import schema, sweep
     from lora_lint.trainers.llmtune.validate import coercions, unknown_keys, validate
-    from lora_lint.trainers.llmtune.values import python_value
+    from lora_lint.trainers.llmtune.values import entries, python_value
 
     data = python_value(root)
     if fragment:
-        lora_tree = root.get("lora")
-        validated, problems = validate(schema.LoraConfig, data["lora"], lora_tree)
-        for issue in problems:
-            issue.path, issue.runs = ("lora",) + issue.path, (1,)
-        issues = problems + unknown_keys(lora_tree, schema.LoraConfig, ("lora",)) if lora_tree.kind == "map" \
-            else problems
-        if validated is not None:
-            issues += coercions(data["lora"], validated, lora_tree, ("lora",))
-        view = _view(root, validated, 1, {}, issues)
+        issues, validated = [], {}
+        for name, (_, tree) in entries(root).items():
+            model_class = getattr(schema, FRAGMENT_SECTIONS[name])
+            validated[name], problems = validate(model_class, data[name], tree)
+            for issue in problems:
+                issue.path, issue.runs = (name,) + issue.path, (1,)
+            issues += problems
+            if tree.kind == "map":
+                issues += unknown_keys(tree, model_class, (name,))
+            if validated[name] is not None:
+                issues += coercions(data[name], validated[name], tree, (name,))
+        view = _view(root, validated.get("lora"), 1, {}, issues, validated.get("model"))
         return TrainerReading(NAME, [view], 1, dict(PINS), whole_file=False,
                               failure=next((i for i in issues if i.blocking), None))
 

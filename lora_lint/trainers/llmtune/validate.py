@@ -81,14 +81,15 @@ def _holds(value: Any, marker: object) -> bool:
 
 
 def _crash(exc: Exception, tree: Node, data: Any) -> TrainerIssue:
-    device_map = _find(tree, ("model", "device_map"))
-    if device_map[1] is not tree:
-        return TrainerIssue("rejects", device_map[1],
-                            f"the toolkit's `device_map` validator calls `.lower()` on this value and crashes "
-                            f"({type(exc).__name__}); `none` becomes null, which crashes it the same way when the "
-                            "toolkit re-reads its saved config",
-                            "write `device_map: auto`, or a device such as `cuda:0`", path=("model", "device_map"),
-                            raises=type(exc).__name__)
+    for path in (("model", "device_map"), ("device_map",)):  # a whole file, or a `model:` section alone
+        depth, device_map = _find(tree, path)
+        if depth == len(path):
+            return TrainerIssue("rejects", device_map,
+                                f"the toolkit's `device_map` validator calls `.lower()` on this value and crashes "
+                                f"({type(exc).__name__}); `none` becomes null, which crashes it the same way when "
+                                "the toolkit re-reads its saved config",
+                                "write `device_map: auto`, or a device such as `cuda:0`", path=path,
+                                raises=type(exc).__name__)
     return TrainerIssue("rejects", tree, f"the toolkit crashes validating this file ({type(exc).__name__}: {exc})",
                         raises=type(exc).__name__)
 
