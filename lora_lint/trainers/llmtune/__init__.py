@@ -34,7 +34,7 @@ def read(root: Node, force: bool) -> TrainerReading | None:
     fragment = section is not None and {str(k.value) for k, _ in root.pairs} <= set(FRAGMENT_SECTIONS)
     if not (force or (section is not None and (has_ckpt or toolkit_sections >= 2 or fragment))):
         return None
-    from lora_lint.trainers.llmtune import schema, sweep
+    from lora_lint.trainers.llmtune import sweep
     from lora_lint.trainers.llmtune.validate import coercions, unknown_keys, validate
     from lora_lint.trainers.llmtune.values import entries, python_value
 
@@ -42,7 +42,7 @@ def read(root: Node, force: bool) -> TrainerReading | None:
     if fragment:
         issues, validated = [], {}
         for name, (_, tree) in entries(root).items():
-            model_class = getattr(schema, FRAGMENT_SECTIONS[name])
+            model_class = FRAGMENT_SECTIONS[name]
             validated[name], problems = validate(model_class, data[name], tree)
             for issue in problems:
                 issue.path, issue.runs = (name,) + issue.path, (1,)
@@ -70,13 +70,13 @@ def read(root: Node, force: bool) -> TrainerReading | None:
     else:
         runs, problems = [sweep.Run(data, root)], []
     skip = {issue.path for issue in problems if issue.raises == "KeyError"}
-    file_issues = problems + unknown_keys(root, schema.Config, (), skip)
+    file_issues = problems + unknown_keys(root, "Config", (), skip)
     if not runs:
         return TrainerReading(NAME, [_view(root, None, 1, {}, file_issues)], 0, dict(PINS), failure=problems[0])
     views, failure = [], None
     for index, run in enumerate(runs, start=1):
-        validated, run_issues = validate(schema.Config, run.data, run.tree)
-        lora = validated.lora if validated is not None else None
+        validated, run_issues = validate("Config", run.data, run.tree)
+        lora = validated["lora"] if validated is not None else None
         if validated is not None:
             run_issues = coercions(run.data, validated, run.tree)
         else:
@@ -87,14 +87,13 @@ def read(root: Node, force: bool) -> TrainerReading | None:
         if failure is None:
             failure = next((issue for issue in run_issues if issue.blocking), None)
         views.append(_view(run.tree, lora, index, run.axes, file_issues + run_issues,
-                           validated.model if validated is not None else None))
+                           validated["model"] if validated is not None else None))
     return TrainerReading(NAME, views, len(runs), dict(PINS), failure=failure)
 
 
 def _lora_alone(run, rejections: list[TrainerIssue]):
     """The `lora:` section of a run the toolkit rejects, validated on its own: its kwargs when the section itself is
     fine (the file fails elsewhere), and its coercions either way (what the section means once it is fixed)."""
-    from lora_lint.trainers.llmtune import schema
     from lora_lint.trainers.llmtune.validate import coercions, validate
 
     lora, lora_tree = run.data.get("lora"), run.tree.get("lora")
@@ -102,29 +101,30 @@ def _lora_alone(run, rejections: list[TrainerIssue]):
         return None, []
     rejected = {issue.path[1] for issue in rejections if issue.path[:1] == ("lora",) and len(issue.path) > 1}
     valid_part = {key: value for key, value in lora.items() if key not in rejected}
-    validated, _ = validate(schema.LoraConfig, valid_part, lora_tree)
+    validated, _ = validate("LoraConfig", valid_part, lora_tree)
     if validated is None:
         return None, []
     return (validated if not rejected else None), coercions(valid_part, validated, lora_tree, ("lora",))
 
 
 def _view(tree: Node, lora, run: int, axes: dict, issues: list[TrainerIssue], model_config=None) -> LoraConfigView:
-    """The run as PEFT receives it: the ten `lora:` fields the toolkit passes, coerced, each at its node."""
-    from lora_lint.trainers.llmtune import schema
+    """The run as PEFT receives it: the ten `lora:` fields the toolkit passes, coerced, each at its node. `lora`
+    and `model_config` are the validated sections (None: not known)."""
+    from lora_lint.trainers.llmtune.fields import SECTIONS
     from lora_lint.trainers.llmtune.values import entries
 
     written = tree.get("lora")
     section = written if written is not None and written.kind == "map" else Node("map", (written or tree).span)
     settings: dict[str, Setting] = {}
-    defaults = {name: field.default for name, field in schema.LoraConfig.model_fields.items()}
+    defaults = {name: spec.default for name, spec in SECTIONS["LoraConfig"].items()}
     view = LoraConfigView(NAME, section, settings, defaults, section_key=tree.key_node("lora"),
                           default_model=DEFAULT_MODEL, model_class=MODEL_CLASS, run=run, axes=axes, issues=issues,
                           kwargs_known=lora is not None)
     if lora is None:
         return view
     written_keys = entries(section)
-    for name in schema.LoraConfig.model_fields:
-        value = getattr(lora, name)
+    for name in SECTIONS["LoraConfig"]:
+        value = lora[name]
         if name in written_keys:
             key_node, value_node = written_keys[name]
             settings[name] = Setting(name, key_node, coerced_node(value_node, value))
@@ -137,18 +137,18 @@ def _view(tree: Node, lora, run: int, axes: dict, issues: list[TrainerIssue], mo
     model_entries = entries(model)
     if "hf_model_ckpt" in model_entries:
         key_node, value_node = model_entries["hf_model_ckpt"]
-        value = model_config.hf_model_ckpt if model_config is not None else value_node.value
+        value = model_config["hf_model_ckpt"] if model_config is not None else value_node.value
         view.model_ref = Setting("hf_model_ckpt", key_node, coerced_node(value_node, value))
     if model_config is None:
         return view
     if "torch_dtype" in model_entries:
         key_node, value_node = model_entries["torch_dtype"]
-        view.extras["torch_dtype"] = Setting("torch_dtype", key_node, coerced_node(value_node, model_config.torch_dtype))
+        view.extras["torch_dtype"] = Setting("torch_dtype", key_node, coerced_node(value_node, model_config["torch_dtype"]))
     bnb = model_entries.get("bitsandbytes")
-    if bnb is not None and bnb[1].kind == "map" and model_config.bitsandbytes is not None:
+    if bnb is not None and bnb[1].kind == "map" and model_config["bitsandbytes"] is not None:
         found = entries(bnb[1]).get("bnb_4bit_compute_dtype")
         if found is not None:
             view.extras["bnb_4bit_compute_dtype"] = Setting(
                 "bnb_4bit_compute_dtype", found[0],
-                coerced_node(found[1], model_config.bitsandbytes.bnb_4bit_compute_dtype))
+                coerced_node(found[1], model_config["bitsandbytes"]["bnb_4bit_compute_dtype"]))
     return view

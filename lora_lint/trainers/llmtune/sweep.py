@@ -13,12 +13,12 @@ from __future__ import annotations
 import copy
 import itertools
 from dataclasses import dataclass, field
-from typing import Any, Union, get_args, get_origin
+from typing import Any
 
 from lora_lint.config import TrainerIssue
 from lora_lint.source import Node
 from lora_lint.suggest import did_you_mean
-from lora_lint.trainers.llmtune import schema
+from lora_lint.trainers.llmtune.fields import SECTIONS, Spec, leaf_or_section
 from lora_lint.trainers.llmtune.values import entries
 
 
@@ -79,21 +79,12 @@ def _get_types_from_dict(source_dict: dict, root, type_dict) -> dict:
 
 
 def _get_annotation(key: str):
-    model = schema.Config
-    for part in key.split("."):
-        model = model.__annotations__[part]
-    return model
+    return leaf_or_section(key)  # `model.__annotations__[part]` down the schema, on fields.py's table
 
 
 def _get_model_field_type(annotation):
-    origin = get_origin(annotation)
-    if not origin:
-        return annotation
-    if origin is Union:
-        return _get_model_field_type(get_args(annotation)[0])
-    if origin is list:
-        return list
-    return None
+    """`list` when the field's first alternative is a List (the original unwraps Optional/Union to it)."""
+    return list if isinstance(annotation, Spec) and annotation.list_first else annotation
 
 
 def _get_data_with_key(key, data):
@@ -153,7 +144,7 @@ def _leaves(node: Node, path: list):
 
 
 def _annotation_problem(path: list, leaf_key: Node, root: Node) -> TrainerIssue | None:
-    model: Any = schema.Config
+    current: str | Spec = "Config"
     where = root
     for depth, part in enumerate(path):
         key_node = leaf_key
@@ -162,25 +153,26 @@ def _annotation_problem(path: list, leaf_key: Node, root: Node) -> TrainerIssue 
             if found is not None:
                 key_node, where = found
         shown = ".".join(map(str, path[:depth + 1]))
-        annotations = getattr(model, "__annotations__", None) if isinstance(model, type) else None
-        if annotations is None:
+        if not isinstance(current, str) or (depth == 0 and not isinstance(part, str)):
             parent = ".".join(map(str, path[:depth]))
-            return TrainerIssue(
-                "sweep-error", key_node,
-                f"`{parent}` is a single value in the toolkit's schema, not a section, so with ablation on its "
-                f"sweep code raises AttributeError on `{shown}`",
-                f"write `{parent}` as one value (a list of them to sweep)", path=tuple(path[:depth + 1]),
-                raises="AttributeError")
-        if not isinstance(part, str) or part not in annotations:
-            close = _close_field(part, annotations)
+            message = (f"`{parent}` is a single value in the toolkit's schema, not a section, so with ablation on "
+                       f"its sweep code raises AttributeError on `{shown}`") if depth else (
+                f"the key `{key_node.text}` is not a string, and with ablation on the toolkit's sweep code raises "
+                "AttributeError on it")
+            return TrainerIssue("sweep-error", key_node, message,
+                                f"write `{parent}` as one value (a list of them to sweep)" if depth else
+                                "quote the key or remove it", path=tuple(path[:depth + 1]), raises="AttributeError")
+        fields = SECTIONS[current]
+        if str(part) not in fields:
+            close = _close_field(part, fields)
             return TrainerIssue(
                 "sweep-error", key_node,
                 f"`{shown}` is not in the toolkit's schema: with ablation on, its sweep code looks every key up "
                 f"and raises KeyError",
                 f"did you mean `{close}`?" if close else "remove the key (the toolkit would ignore it anyway)",
-                path=tuple(path[:depth + 1]), raises="AttributeError" if not isinstance(part, str) and depth == 0
-                else "KeyError")
-        model = annotations[part]
+                path=tuple(path[:depth + 1]), raises="KeyError")
+        spec = fields[str(part)]
+        current = spec.kind if spec.kind in SECTIONS else spec
     return None
 
 

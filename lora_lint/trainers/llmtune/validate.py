@@ -6,14 +6,12 @@ from __future__ import annotations
 import warnings
 from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
-
 from lora_lint.config import TrainerIssue
 from lora_lint.diagnostics import Span
 from lora_lint.peft_schema import peft_knowledge
 from lora_lint.source import Node
 from lora_lint.suggest import describe_value, did_you_mean
-from lora_lint.trainers.llmtune import schema
+from lora_lint.trainers.llmtune.fields import SECTIONS, accept_exactly
 from lora_lint.trainers.llmtune.values import entries
 
 STOPS = ("the toolkit prints the ValidationError and stops before it loads the model")
@@ -34,8 +32,17 @@ _DROPPED_MEANS = {
 }
 
 
-def validate(model: type[BaseModel], data: Any, tree: Node) -> tuple[BaseModel | None, list[TrainerIssue]]:
-    """Validate as the toolkit does; the validated model, or None and the problems (blocking issues)."""
+def validate(section: str, data: Any, tree: Node) -> tuple[dict | None, list[TrainerIssue]]:
+    """Validate as the toolkit does (`section` is a class of its schema, `Config` for a whole file): the validated
+    values as `model_dump()` gives them, or None and the problems (blocking issues)."""
+    exact = accept_exactly(section, data)
+    if exact is not None:
+        return exact, []
+    from pydantic import ValidationError
+
+    from lora_lint.trainers.llmtune import schema
+
+    model = getattr(schema, section)
     if isinstance(data, dict):
         bad_key = next((key for key in data if not isinstance(key, str)), None)
         if bad_key is not None:
@@ -51,11 +58,11 @@ def validate(model: type[BaseModel], data: Any, tree: Node) -> tuple[BaseModel |
         return None, _issues(exc, tree, model, data, reloaded=False)
     except Exception as exc:  # the toolkit's own validators (`device_map: null` -> AttributeError)
         return None, [_crash(exc, tree, data)]
-    if model is not schema.Config:
-        return validated, []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pydantic warns that the marker is not a string, as it does on torch's
         dumped = validated.model_dump()
+    if model is not schema.Config:
+        return dumped, []
     if _holds(dumped, schema.UNSERIALIZABLE):
         at = _find_key(tree, ("model", "bitsandbytes")) or tree
         return None, [TrainerIssue(
@@ -69,7 +76,7 @@ def validate(model: type[BaseModel], data: Any, tree: Node) -> tuple[BaseModel |
         return None, _issues(exc, tree, model, dumped, reloaded=True)
     except Exception as exc:
         return None, [_crash(exc, tree, data)]
-    return validated, []
+    return dumped, []
 
 
 def _holds(value: Any, marker: object) -> bool:
@@ -94,7 +101,7 @@ def _crash(exc: Exception, tree: Node, data: Any) -> TrainerIssue:
                         raises=type(exc).__name__)
 
 
-def _issues(exc: ValidationError, tree: Node, model: type[BaseModel], data: Any, reloaded: bool) -> list:
+def _issues(exc, tree: Node, model, data: Any, reloaded: bool) -> list:
     """One issue per field: pydantic reports a union field once per alternative."""
     by_field: dict[tuple, list[dict]] = {}
     for error in exc.errors():
@@ -151,7 +158,7 @@ def _missing(tree: Node, node: Node, depth: int, path: tuple, annotation, reload
         "and the run stops", f"add `{path[-1]}: {example}`", path=path, raises="ValidationError")
 
 
-def _field_path(model: type[BaseModel], loc: tuple) -> tuple:
+def _field_path(model, loc: tuple) -> tuple:
     """A pydantic error location as keys and list indices; it ends at a union-member tag (`list[str]`), which
     names one alternative of the field, not a part of the input."""
     path: list = []
@@ -168,7 +175,7 @@ def _field_path(model: type[BaseModel], loc: tuple) -> tuple:
     return tuple(path)
 
 
-def _annotation(model: type[BaseModel], path: tuple) -> Any:
+def _annotation(model, path: tuple) -> Any:
     annotation: Any = model
     for part in path:
         section = _section_model(annotation)
@@ -186,7 +193,9 @@ def _list_item(annotation: Any) -> Any:
     return None
 
 
-def _section_model(annotation: Any) -> type[BaseModel] | None:
+def _section_model(annotation: Any):
+    from lora_lint.trainers.llmtune import schema
+
     return schema.section_model(annotation)
 
 
@@ -237,11 +246,11 @@ def coercions(data: Any, validated: Any, node: Node | None, path: tuple = ()) ->
     """What pydantic's lax mode turned into something else: `"32"` into 32, `yes` into true, `32.0` into 32."""
     if node is None:
         return []
-    if isinstance(validated, BaseModel) and isinstance(data, dict) and node.kind == "map":
+    if isinstance(validated, dict) and isinstance(data, dict) and node.kind == "map":
         found = []
         for key, value in data.items():
-            if isinstance(key, str) and key in type(validated).model_fields and key in entries(node):
-                found += coercions(value, getattr(validated, key), entries(node)[key][1], path + (key,))
+            if isinstance(key, str) and key in validated and key in entries(node):
+                found += coercions(value, validated[key], entries(node)[key][1], path + (key,))
         return found
     if isinstance(data, list) and isinstance(validated, list) and node.kind == "seq":
         return [issue for i, (d, v, n) in enumerate(zip(data, validated, node.items))
@@ -266,26 +275,25 @@ def _yaml_literal(value: Any) -> str:
     return str(value)
 
 
-def unknown_keys(tree: Node, model: type[BaseModel], path: tuple = (), skip: set = frozenset()) -> list:
+def unknown_keys(tree: Node, section: str, path: tuple = (), skip: set = frozenset()) -> list:
     """Keys the toolkit's schema does not have, anywhere in the file: pydantic ignores them without a word."""
     found: list[TrainerIssue] = []
+    fields = SECTIONS[section]
     for key, (key_node, value_node) in entries(tree).items():
         here = path + (key,)
         if here in skip:
             continue
-        field = model.model_fields.get(key) if isinstance(key, str) else None
-        if field is None:
-            found.append(_unknown(key, key_node, model, path))
-            continue
-        section = _section_model(field.annotation)
-        if section is not None and value_node.kind == "map":
-            found += unknown_keys(value_node, section, here, skip)
+        spec = fields.get(key) if isinstance(key, str) else None
+        if spec is None:
+            found.append(_unknown(key, key_node, section, path))
+        elif spec.kind in SECTIONS and value_node.kind == "map":
+            found += unknown_keys(value_node, spec.kind, here, skip)
     return found
 
 
-def _unknown(key: Any, key_node: Node, model: type[BaseModel], path: tuple) -> TrainerIssue:
+def _unknown(key: Any, key_node: Node, section: str, path: tuple) -> TrainerIssue:
     where = f"`{'.'.join(map(str, path))}`" if path else "the top level"
-    if model is schema.LoraConfig and isinstance(key, str) and peft_knowledge().field_known(key):
+    if section == "LoraConfig" and isinstance(key, str) and peft_knowledge().field_known(key):
         consequence = _DROPPED_MEANS.get(key, f"PEFT uses its default for `{key}`")
         return TrainerIssue(
             "drops-peft-field", key_node,
@@ -293,8 +301,8 @@ def _unknown(key: Any, key_node: Node, model: type[BaseModel], path: tuple) -> T
             f"{consequence}",
             f"the toolkit (llm-toolkit 0.2.3) cannot pass `{key}` to PEFT; remove it so the file says what trains, "
             "or train with a script that builds LoraConfig itself", path=path + (key,))
-    fields = list(model.model_fields)
-    suggestion = _LORA_ALIASES.get(key) if model is schema.LoraConfig else None
+    fields = list(SECTIONS[section])
+    suggestion = _LORA_ALIASES.get(key) if section == "LoraConfig" else None
     hint = f"did you mean `{suggestion}`?" if suggestion else did_you_mean(str(key), fields)
     return TrainerIssue(
         "ignores-key", key_node,
