@@ -66,7 +66,7 @@ def test_json_format(lint, bad):
     assert document["summary"] == {"files": 1, "errors": 1, "warnings": 1}
     [entry] = document["files"]
     assert entry["path"] == bad.as_posix()
-    assert entry["dialect"] == "llmtune"
+    assert entry["dialect"] == "peft"
     assert "model" in entry and "targets" in entry
     first = entry["diagnostics"][0]
     assert first == {

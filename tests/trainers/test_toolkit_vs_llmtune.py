@@ -63,6 +63,7 @@ def compare(text: str) -> list[str]:
     if expected.accepted:
         if len(reading.runs) != len(expected.runs):
             return [f"{len(expected.runs)} runs, lora-lint has {len(reading.runs)}"]
+        TOOLKIT_CASES["runs whose LoraConfig kwargs were compared"] += len(expected.runs)
         for index, (view, kwargs) in enumerate(zip(reading.runs, expected.runs), start=1):
             if canonical(view.kwargs()) != canonical(kwargs):
                 problems.append(f"run {index}: toolkit passes {kwargs}, lora-lint {view.kwargs()}")

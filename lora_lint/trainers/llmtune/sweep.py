@@ -17,7 +17,7 @@ from typing import Any
 
 from lora_lint.config import TrainerIssue
 from lora_lint.source import Node
-from lora_lint.suggest import did_you_mean
+from lora_lint.suggest import closest
 from lora_lint.trainers.llmtune.fields import SECTIONS, Spec, leaf_or_section
 from lora_lint.trainers.llmtune.values import entries
 
@@ -164,7 +164,7 @@ def _annotation_problem(path: list, leaf_key: Node, root: Node) -> TrainerIssue 
                                 "quote the key or remove it", path=tuple(path[:depth + 1]), raises="AttributeError")
         fields = SECTIONS[current]
         if str(part) not in fields:
-            close = _close_field(part, fields)
+            close = closest(str(part), list(fields))
             return TrainerIssue(
                 "sweep-error", key_node,
                 f"`{shown}` is not in the toolkit's schema: with ablation on, its sweep code looks every key up "
@@ -174,10 +174,6 @@ def _annotation_problem(path: list, leaf_key: Node, root: Node) -> TrainerIssue 
         spec = fields[str(part)]
         current = spec.kind if spec.kind in SECTIONS else spec
     return None
-
-
-def _close_field(part: Any, annotations: dict) -> str | None:
-    return did_you_mean(str(part), list(annotations)) if isinstance(part, str) else None
 
 
 def _node_at(root: Node, keys: list) -> Node | None:
