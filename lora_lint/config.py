@@ -49,7 +49,7 @@ class Setting:
 class TrainerIssue:
     """Something the trainer itself does to the file: rejects it, crashes on it, coerces, drops or ignores a key."""
 
-    kind: str  # one of ISSUE_KINDS
+    kind: str  # what the trainer does; each kind has its rule (lora_lint.trainers.TRAINER_RULES)
     at: Node | Span
     message: str
     help: str | None = None
@@ -63,8 +63,7 @@ class TrainerIssue:
         return self.kind in BLOCKING_KINDS
 
 
-# What a trainer does to a file, one rule each (lora_lint/rules/trainer_*.py).
-ISSUE_KINDS = ("rejects", "missing-section", "sweep-error", "coerces", "drops-peft-field", "ignores-key")
+# The kinds after which the trainer stops.
 BLOCKING_KINDS = {"rejects", "missing-section", "sweep-error"}
 
 
