@@ -20,19 +20,19 @@ MODEL_CLASS = "AutoModelForCausalLM"
 # The schema default of model.hf_model_ckpt: what the toolkit trains when the file names no model.
 DEFAULT_MODEL = "NousResearch/Llama-2-7b-hf"
 
-_TOP_LEVEL_SECTIONS = {"data", "training", "inference", "ablation", "qa", "save_dir"}
+# Keys only the toolkit's layout has: a file with `lora:` and one of these is a toolkit file. Section names alone
+# (`data:`, `training:`) are not enough: many training scripts have their own schema under the same names.
+_TOOLKIT_KEYS = {"model": {"hf_model_ckpt"}, "training": {"training_args", "sft_args"},
+                 "data": {"file_type", "prompt", "prompt_stub"}, "ablation": {"use_ablate"}, "qa": {"llm_metrics"}}
 # The sections a fragment may hold, and the toolkit's schema class of each.
 FRAGMENT_SECTIONS = {"lora": "LoraConfig", "model": "ModelConfig"}
 
 
 def read(root: Node, force: bool) -> TrainerReading | None:
     section = root.get("lora")
-    model = root.get("model")
-    has_ckpt = model is not None and model.kind == "map" and model.get("hf_model_ckpt") is not None
-    toolkit_sections = sum(1 for key in _TOP_LEVEL_SECTIONS if root.get(key) is not None)
     # A fragment: the run's LoRA setup alone (`lora:`, perhaps with `model:`), as documentation pages show it.
     fragment = section is not None and {str(k.value) for k, _ in root.pairs} <= set(FRAGMENT_SECTIONS)
-    if not (force or (section is not None and (has_ckpt or toolkit_sections >= 2 or fragment))):
+    if not (force or (section is not None and (fragment or _toolkit_keys(root)))):
         return None
     from lora_lint.trainers.llmtune import sweep
     from lora_lint.trainers.llmtune.validate import coercions, unknown_keys, validate
@@ -89,6 +89,14 @@ def read(root: Node, force: bool) -> TrainerReading | None:
         views.append(_view(run.tree, lora, index, run.axes, file_issues + run_issues,
                            validated["model"] if validated is not None else None))
     return TrainerReading(NAME, views, len(runs), dict(PINS), failure=failure)
+
+
+def _toolkit_keys(root: Node) -> bool:
+    for section, keys in _TOOLKIT_KEYS.items():
+        node = root.get(section)
+        if node is not None and node.kind == "map" and any(node.get(key) is not None for key in keys):
+            return True
+    return False
 
 
 def _lora_alone(run, rejections: list[TrainerIssue]):
