@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from lora_lint.config import Setting, lora_kwargs
+from lora_lint.config import Setting
 from lora_lint.peft_schema import FIELD_TYPES, matches_type
 from lora_lint.diagnostics import FILE_START, Diagnostic
 
@@ -76,8 +76,6 @@ def model_reference(context: LintContext, settings_model: str | None) -> tuple[s
     setting = context.config.model_ref
     if setting is not None:
         value = setting.value
-        if setting.sweep and setting.value_node.items:
-            value = setting.value_node.items[0].value  # an ablation over models: check the first
         return (value if isinstance(value, str) else None), setting, False
     if context.config.default_model:
         return context.config.default_model, None, True
@@ -114,7 +112,8 @@ def attach_model(context: LintContext, settings_model: str | None) -> None:
             "LL201", f"cannot resolve base model `{reference}`; model-aware checks skipped",
             span, help="tried: " + "; ".join(resolved.tried)))
         return
-    model_class = choose_model_class(resolved.config, context.config.dialect, context.config.value("task_type"))
+    model_class = context.config.model_class or choose_model_class(resolved.config,
+                                                                   task_type=context.config.value("task_type"))
 
     def inventory_of(model_class):
         return get_inventory(resolved, model_class, cache_dir=context.options.cache_dir,
@@ -150,7 +149,7 @@ def _resolve(reference: str, revision: str | None, offline: bool) -> ResolvedMod
 def peft_kwargs(context: LintContext) -> dict[str, Any]:
     """The LoraConfig keyword arguments to replay. Keys this PEFT does not have are left out, as the toolkit drops
     them (unknown-key and peft-version-mismatch report them)."""
-    return {key: value for key, value in lora_kwargs(context.config).items() if context.peft.field_available(key)}
+    return {key: value for key, value in context.config.kwargs().items() if context.peft.field_available(key)}
 
 
 def _match(context: LintContext, inventory: dict) -> Any:

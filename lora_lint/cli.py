@@ -161,9 +161,9 @@ class DialectChoice(click.Choice):
 
     @property
     def choices(self):
-        from lora_lint.dialects import DIALECTS
+        from lora_lint.trainers import TRAINERS
 
-        return tuple(DIALECTS)
+        return tuple(TRAINERS)
 
     @choices.setter
     def choices(self, value) -> None:

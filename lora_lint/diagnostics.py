@@ -87,6 +87,7 @@ class FileReport:
     peft_version: str | None = None
     summary_line: str | None = None
     train_step: dict | None = None  # the training step's summary, when one was asked for (lora_lint.train_step)
+    trainer: dict | None = None  # the trainer's reading: verdict, pins, model class, runs with kwargs and provenance
     source_lines: list[str] = field(default_factory=list)
 
     def count(self, severity: Severity) -> int:

@@ -2,7 +2,7 @@
 
 Generated from the tables the rules check against: the field types of `peft_schema.FIELD_TYPES` (LL102), the fields
 and values the target PEFT release knows (LL101, LL104, LL111), the positive settings of LL103. The dialect module
-places the LoRA section in its file layout (`json_schema(section)` in dialects/).
+places the LoRA section in its file layout (`json_schema(section)` in trainers/).
 """
 
 from __future__ import annotations
@@ -72,9 +72,9 @@ def _init_values(peft: PeftKnowledge) -> list[str]:
 
 
 def dialect_schema(dialect: str, peft: PeftKnowledge) -> dict:
-    from lora_lint.dialects import DIALECTS
+    from lora_lint.trainers import TRAINERS
 
-    schema = DIALECTS[dialect].json_schema(lora_section_schema(peft))
+    schema = TRAINERS[dialect].json_schema(lora_section_schema(peft))
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": f"https://github.com/lora-lint/lora-lint/schema/{dialect}.json",

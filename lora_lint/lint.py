@@ -1,17 +1,18 @@
-"""The lint pipeline for one file: parse → detect dialect → (resolve model → inventory) → rules → suppressions."""
+"""The lint pipeline for one file: parse → trainer (its verdict and runs) → per run: (resolve model → inventory)
+→ rules → findings merged across runs → suppressions."""
 
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from lora_lint.base_model import attach_model
-from lora_lint.config import LoraConfigView
+from lora_lint.config import LoraConfigView, TrainerReading
 from lora_lint.diagnostics import Diagnostic, FileReport, Severity, Span
-from lora_lint.dialects import detect, unsupported_dialect
 from lora_lint.files import FileTooLarge, NotRegularFile, read_regular_file
+from lora_lint.trainers import TRAINER_RULES, detect, unsupported_dialect
 from lora_lint.peft_schema import PeftKnowledge, peft_knowledge
 from lora_lint.registry import all_rules
 from lora_lint.rules import Finding, load_checks
@@ -38,7 +39,7 @@ class LintContext:
 
     path: str
     parsed: ParsedFile
-    config: LoraConfigView
+    config: LoraConfigView  # the run being checked
     peft: PeftKnowledge
     options: LintOptions
     model: Any = None  # lora_lint.base_model.ModelContext when the base model was resolved
@@ -101,29 +102,32 @@ def lint_or_skip(path: Path, settings: Settings, options: LintOptions, explicit:
         report.diagnostics.extend(parsed.diagnostics)
         return _finish(report, settings, path)
 
-    config = detect(parsed.root, forced)
-    if config is None:
+    reading = detect(parsed.root, forced)
+    if reading is None:
         if not explicit:
             return Skipped(display, unsupported_dialect(parsed.root) or NOT_LORA)
         report.diagnostics.extend(parsed.diagnostics)
         report.diagnostics.append(_not_a_lora_config(parsed.root))
         return _finish(report, settings, path)
-    report.dialect = config.dialect
+    report.dialect = reading.trainer
+    report.trainer = reading.summary() if reading.trainer != "peft" else None
     report.diagnostics.extend(parsed.diagnostics)
 
     peft = peft_knowledge(options.peft_version or settings.peft_version)
-    context = LintContext(display, parsed, config, peft, options)
-    attach_model(context, settings.model_for(settings.relative(path)))
-    if context.model is not None:
-        report.model = context.model.summary()
-        result = context.model.match
-        built = result is not None and result.error is None
-        report.targets = result.targets if built else []
-        report.modules_to_save = result.modules_to_save if built else []
-        report.trainable_parameters = result.trainable_parameters if built else 0
-        report.peft_version = str(peft.version)
-        report.summary_line = _summary_line(context.model, result)
-    checked = run_checks(context, settings, path, report)
+    checked: set[str] = set()
+    per_run: list[list[Diagnostic]] = []
+    summarized = None
+    for view in reading.runs:
+        context = LintContext(display, parsed, view, peft, options)
+        if view.kwargs_known:
+            attach_model(context, settings.model_for(settings.relative(path)))
+        if context.model is not None and summarized is None:
+            summarized = context
+            _summarize(report, context, peft, reading)
+        found: list[Diagnostic] = []
+        checked |= run_checks(context, settings, path, found)
+        per_run.append(found)
+    report.diagnostics += merge_runs(per_run, reading)
     suppressions, problems = find_suppressions(parsed.lines, parsed.root)
     report.diagnostics = apply_suppressions(report.diagnostics, suppressions) + problems
     report.diagnostics += unused_suppressions(suppressions, checked)
@@ -163,10 +167,56 @@ def _describe_exception(exc: Exception) -> str:
     return f"{type(exc).__name__}{': ' + text if text else ''}{where}"
 
 
-def run_checks(context: LintContext, settings: Settings, path: Path, report: FileReport) -> set[str]:
-    """Run every enabled rule; returns the codes that ran."""
+def _summarize(report: FileReport, context: LintContext, peft: PeftKnowledge, reading: TrainerReading) -> None:
+    """The file's model facts, from its first run that reaches PEFT (the one the toolkit trains first)."""
+    report.model = context.model.summary()
+    if reading.pins and not context.options.peft_version:
+        report.model["notes"] = report.model["notes"] + [
+            f"{reading.trainer} pins " + ", ".join(f"{name}{spec}" for name, spec in reading.pins.items())
+            + f"; checked against PEFT {peft.version} (pass --peft-version to check against the pinned one)"]
+    result = context.model.match
+    built = result is not None and result.error is None
+    report.targets = result.targets if built else []
+    report.modules_to_save = result.modules_to_save if built else []
+    report.trainable_parameters = result.trainable_parameters if built else 0
+    report.peft_version = str(peft.version)
+    report.summary_line = _summary_line(context.model, result)
+    if reading.run_count > 1:
+        report.summary_line = f"{reading.run_count} runs (ablation sweep); run {context.config.run}: " \
+                              + report.summary_line
+
+
+def merge_runs(per_run: list[list[Diagnostic]], reading: TrainerReading) -> list[Diagnostic]:
+    """Each finding once, with the runs it concerns when that is not every run: `runs 2, 4 of 8 (lora.r=64): ...`."""
+    runs_of: dict[tuple, list[int]] = {}
+    first: dict[tuple, Diagnostic] = {}
+    for view, diagnostics in zip(reading.runs, per_run):
+        for diagnostic in diagnostics:
+            key = (diagnostic.code, diagnostic.span, diagnostic.message, diagnostic.help)
+            first.setdefault(key, diagnostic)
+            runs_of.setdefault(key, []).append(view.run)
+    total = reading.run_count
+    merged = []
+    for key, diagnostic in first.items():
+        runs = runs_of[key]
+        if total > 1 and len(runs) < total:
+            views = [view for view in reading.runs if view.run in runs]
+            shared = {axis: value for axis, value in views[0].axes.items()
+                      if all(view.axes.get(axis) == value for view in views)}
+            label = ("run " if len(runs) == 1 else "runs ") + ", ".join(map(str, runs)) + f" of {total}"
+            if shared:
+                label += " (" + ", ".join(f"{axis}={value!r}" for axis, value in shared.items()) + ")"
+            diagnostic = replace(diagnostic, message=f"{label}: {diagnostic.message}")
+        merged.append(diagnostic)
+    return merged
+
+
+def run_checks(context: LintContext, settings: Settings, path: Path, found: list[Diagnostic]) -> set[str]:
+    """Run every enabled rule on one run; returns the codes that ran. On a run whose LoRA section the trainer
+    rejects, only the trainer's own rules run: there are no kwargs to check."""
     relative = settings.relative(path)
     checks = load_checks()
+    trainer_codes = set(TRAINER_RULES.values())
     ran: set[str] = set()
     for code, rule in all_rules().items():
         check = checks.get(code)
@@ -174,9 +224,11 @@ def run_checks(context: LintContext, settings: Settings, path: Path, report: Fil
             continue
         if rule.needs_model and context.model is None:
             continue
+        if not context.config.kwargs_known and code not in trainer_codes:
+            continue
         ran.add(code)
-        report.diagnostics.extend(_diagnostic(code, finding) for finding in check(context))
-    report.diagnostics.extend(context.notes)
+        found.extend(_diagnostic(code, finding) for finding in check(context))
+    found.extend(context.notes)
     return ran
 
 

@@ -48,7 +48,7 @@ def skip_reason(name: str, data: bytes, forced_dialect: str | None) -> str | Non
 
 
 def _detected(root: Node, forced_dialect: str | None) -> str | None:
-    from lora_lint.dialects import detect, unsupported_dialect
+    from lora_lint.trainers import detect, unsupported_dialect
 
     if detect(root, forced_dialect) is not None:
         return None

@@ -101,7 +101,7 @@ def test_glob_semantics():
 
 
 def test_select_and_ignore(lint, write):
-    path = write("x.yaml", "lora:\n  r: 0\n  lora_aplha: 16\n  target_modules: [q_proj, q_proj]\n")
+    path = write("x.yaml", "lora_config:\n  r: 0\n  lora_aplha: 16\n  target_modules: [q_proj, q_proj]\n")
     assert sorted(lint("check", path, "--output-format", "json").codes()) == ["LL101", "LL103", "LL109"]
     assert lint("check", path, "--select", "LL1", "--ignore", "unknown-key,LL109",
                 "--output-format", "json").codes() == ["LL103"]

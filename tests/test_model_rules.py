@@ -57,10 +57,10 @@ def test_config_cannot_turn_on_trust_remote_code(lint, write, monkeypatch):
         return real(context, settings_model)
 
     monkeypatch.setattr("lora_lint.lint.attach_model", spy)
-    content = "model:\n  hf_model_ckpt: gpt2\n  trust_remote_code: true\nlora:\n  target_modules: [c_attn]\n" \
+    content = "model_name_or_path: gpt2\ntrust_remote_code: true\nlora_config:\n  target_modules: [c_attn]\n" \
               "  fan_in_fan_out: true\n"
     result = lint("check", write("a.yml", content), "--output-format", "json")
-    assert diagnostics(result) == [("LL202", 3)]
+    assert diagnostics(result) == [("LL202", 2)]
     assert seen == [False]
 
 

@@ -76,7 +76,7 @@ def test_multiple_documents(lint, write):
 
 
 def test_yaml11_typing_like_pyyaml(lint, write):
-    content = "lora:\n  r: 16\n  lora_dropout: 1e-1\n  fan_in_fan_out: yes\n  target_modules: [q_proj]\n"
+    content = "lora_config:\n  r: 16\n  lora_dropout: 1e-1\n  fan_in_fan_out: yes\n  target_modules: [q_proj]\n"
     result = lint("check", write("yaml11.yaml", content), "--output-format", "json")
     diagnostics = result.json["files"][0]["diagnostics"]
     # 1e-1 has no dot: PyYAML reads a string; `yes` is a boolean in YAML 1.1, so fan_in_fan_out is fine
@@ -90,7 +90,7 @@ def test_exponent_floats_pyyaml_reads_as_strings(lint, write, written, fix):
 
     assert isinstance(yaml.safe_load(f"x: {written}")["x"], str)
     assert isinstance(yaml.safe_load(f"x: {fix}")["x"], float)
-    result = lint("check", write("f.yaml", f"lora:\n  r: 8\n  lora_dropout: {written}\n  target_modules: [q_proj]\n"),
+    result = lint("check", write("f.yaml", f"lora_config:\n  r: 8\n  lora_dropout: {written}\n  target_modules: [q_proj]\n"),
                   "--output-format", "json", "--select", "LL102")
     [diagnostic] = result.json["files"][0]["diagnostics"]
     assert diagnostic["help"].endswith(f"write `{fix}`")

@@ -7,30 +7,27 @@ import pytest
 
 peft = pytest.importorskip("peft")
 
-from lora_lint.dialects import detect  # noqa: E402
 from lora_lint.source import parse_text  # noqa: E402
+from lora_lint.trainers import detect  # noqa: E402
 
 
 def lora_kwargs(text):
-    """What the trainer passes to peft.LoraConfig for this file: the dialect's defaults, then what is written."""
-    view = detect(parse_text("config.yaml", text).root)
-    kwargs = dict(view.defaults)
-    kwargs.update({key: setting.value for key, setting in view.settings.items()})
-    return {key: value for key, value in kwargs.items() if value is not None or key == "target_modules"}
+    """What the trainer passes to peft.LoraConfig for this file (its first run)."""
+    return detect(parse_text("config.yaml", text).root).runs[0].kwargs()
 
 
 REJECTED = [
-    ("LL105", "lora:\n  target_modules: '.*(q_proj|v_proj)'\n  layers_to_transform: [0, 1]\n"),
-    ("LL105", "lora:\n  target_modules: '.*q_proj'\n  layers_pattern: layers\n  layers_to_transform: [0]\n"),
-    ("LL105", "lora:\n  target_modules: [q_proj]\n  layers_pattern: layers\n"),
-    ("LL105", "lora:\n  target_modules: [q_proj]\n  use_dora: true\n  lora_bias: true\n"),
-    ("LL105", "lora:\n  target_modules: [q_proj]\n  init_lora_weights: gaussian\n  lora_bias: true\n"),
-    ("LL105", "lora:\n  target_modules: [q_proj]\n  use_dora: true\n  megatron_config: {tensor_model_parallel_size: 1}\n"),
-    ("LL105", "lora:\n  target_modules: [q_proj]\n  init_lora_weights: loftq\n"),
+    ("LL105", "lora_config:\n  target_modules: '.*(q_proj|v_proj)'\n  layers_to_transform: [0, 1]\n"),
+    ("LL105", "lora_config:\n  target_modules: '.*q_proj'\n  layers_pattern: layers\n  layers_to_transform: [0]\n"),
+    ("LL105", "lora_config:\n  target_modules: [q_proj]\n  layers_pattern: layers\n"),
+    ("LL105", "lora_config:\n  target_modules: [q_proj]\n  use_dora: true\n  lora_bias: true\n"),
+    ("LL105", "lora_config:\n  target_modules: [q_proj]\n  init_lora_weights: gaussian\n  lora_bias: true\n"),
+    ("LL105", "lora_config:\n  target_modules: [q_proj]\n  use_dora: true\n  megatron_config: {tensor_model_parallel_size: 1}\n"),
+    ("LL105", "lora_config:\n  target_modules: [q_proj]\n  init_lora_weights: loftq\n"),
     ("LL105", "r: 8\ntarget_modules: [q_proj]\ntarget_parameters: mlp.experts.gate_up_proj\n"),
     ("LL106", "model:\n  hf_model_ckpt: x\nlora:\n  r: 16\n  layers_to_transform: [2, 4, 6]\n"),
     ("LL106", "lora:\n  layers_to_transform: 3\n"),
-    ("LL104", "lora:\n  target_modules: [q_proj]\n  task_type: causal_lm\n"),
+    ("LL104", "lora_config:\n  target_modules: [q_proj]\n  task_type: causal_lm\n"),
     ("LL104", "r: 8\ntarget_modules: [q_proj]\ntask_type: SEQ_CLASSIFICATION\n"),
 ]
 
@@ -45,11 +42,11 @@ def test_lora_config_raises_where_lora_lint_reports(code, text, lint, write):
 
 
 ACCEPTED = [
-    "lora:\n  target_modules: [q_proj, v_proj]\n  layers_to_transform: [0, 1]\n  layers_pattern: layers\n",
-    "lora:\n  target_modules: '.*(q_proj|v_proj)'\n",
-    "lora:\n  target_modules: [q_proj]\n  lora_bias: true\n",
-    "lora:\n  target_modules: [q_proj]\n  use_dora: true\n",
-    "lora:\n  target_modules: [q_proj]\n  task_type: SEQ_CLS\n",
+    "lora_config:\n  target_modules: [q_proj, v_proj]\n  layers_to_transform: [0, 1]\n  layers_pattern: layers\n",
+    "lora_config:\n  target_modules: '.*(q_proj|v_proj)'\n",
+    "lora_config:\n  target_modules: [q_proj]\n  lora_bias: true\n",
+    "lora_config:\n  target_modules: [q_proj]\n  use_dora: true\n",
+    "lora_config:\n  target_modules: [q_proj]\n  task_type: SEQ_CLS\n",
     "model:\n  hf_model_ckpt: x\nlora:\n  r: 16\n",
 ]
 
@@ -72,9 +69,9 @@ def tiny_llama():
 
 
 @pytest.mark.parametrize("code, text", [
-    ("LL107", "lora:\n  r: 8\n  target_modules: q_proj\n"),
-    ("LL112", "lora:\n  r: 8\n  target_modules: [all-linear]\n"),
-    ("LL108", "lora:\n  r: 8\n  target_modules: ['.*q_proj', 'v_proj|k_proj']\n"),
+    ("LL107", "lora_config:\n  r: 8\n  target_modules: q_proj\n"),
+    ("LL112", "lora_config:\n  r: 8\n  target_modules: [all-linear]\n"),
+    ("LL108", "lora_config:\n  r: 8\n  target_modules: ['.*q_proj', 'v_proj|k_proj']\n"),
 ])
 def test_targets_that_match_nothing_make_get_peft_model_raise(code, text, tiny_llama, lint, write):
     assert code in lint("check", write("c.yaml", text), "--output-format", "json").codes()

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-BAD = """model:
-  hf_model_ckpt: NousResearch/Llama-2-7b-hf
-lora:
+BAD = """model_name_or_path: NousResearch/Llama-2-7b-hf
+# passed as LoraConfig(**cfg["lora_config"])
+lora_config:
   r: 16
   lora_aplha: 32
   lora_dropout: 0.05
@@ -55,7 +55,7 @@ def test_concise_format(lint, bad):
     result = lint("check", bad, "--output-format", "concise")
     assert result.out.splitlines() == [
         f"{bad.as_posix()}:5:3: error: LL101 [unknown-key] unknown key `lora_aplha`: not a LoraConfig field, "
-        "the toolkit drops it silently",
+        "`LoraConfig(**config)` raises TypeError on it",
         f"{bad.as_posix()}:7:36: warning: LL109 [duplicate-entry] `q_proj` appears twice in `target_modules` "
         "(first on line 7)",
         "Found 1 error, 1 warning.",
@@ -78,12 +78,12 @@ def test_json_format(lint, bad):
     assert document["summary"] == {"files": 1, "errors": 1, "warnings": 1, "info": 0}
     [entry] = document["files"]
     assert entry["path"] == bad.as_posix()
-    assert entry["dialect"] == "llmtune"
+    assert entry["dialect"] == "peft"
     assert "model" in entry and "targets" in entry
     first = entry["diagnostics"][0]
     assert first == {
         "code": "LL101", "name": "unknown-key", "severity": "error",
-        "message": "unknown key `lora_aplha`: not a LoraConfig field, the toolkit drops it silently",
+        "message": "unknown key `lora_aplha`: not a LoraConfig field, `LoraConfig(**config)` raises TypeError on it",
         "line": 5, "column": 3, "end_line": 5, "end_column": 13, "help": "did you mean `lora_alpha`?",
         "fix": {"applicability": "unsafe", "message": "renamed `lora_aplha` to `lora_alpha`"},
     }

@@ -31,11 +31,11 @@ def schemas():
 
 
 def test_dialect_choices_come_from_the_registry(lint):
-    from lora_lint.dialects import DIALECTS
+    from lora_lint.trainers import TRAINERS
 
     result = lint("schema", "--dialect", "nope")
     assert result.code == 2
-    assert all(f"'{name}'" in result.err for name in DIALECTS)
+    assert all(f"'{name}'" in result.err for name in TRAINERS)
 
 
 def test_schema_follows_the_peft_version(schemas, lint):

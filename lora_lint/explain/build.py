@@ -6,8 +6,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lora_lint.base_model import attach_model, peft_kwargs
-from lora_lint.config import lora_kwargs
-from lora_lint.dialects import detect
+from lora_lint.trainers import detect
 from lora_lint.explain.memory import estimate
 from lora_lint.explain.numbers import numbers
 from lora_lint.explain.placement import placement
@@ -33,10 +32,11 @@ def build_report(path: Path, options: ExplainOptions, settings: Settings | None 
         parsed = parse_file(path.as_posix(), path.read_bytes())
     except OSError:  # lint_file reports it (LL003)
         parsed = None
-    view = detect(parsed.root, options.lint.dialect or settings.dialect) if parsed and parsed.root else None
+    reading = detect(parsed.root, options.lint.dialect or settings.dialect) if parsed and parsed.root else None
+    view = reading.runs[0] if reading is not None else None
     lint_options = options.lint
-    swept_models = [m for m in dict(sweep_axes(view)).get("model.hf_model_ckpt", []) if isinstance(m, str)] \
-        if view is not None else []
+    swept_models = [m for m in dict(sweep_axes(reading)).get("model.hf_model_ckpt", []) if isinstance(m, str)] \
+        if reading is not None else []
     if swept_models and not lint_options.model:  # an ablation over base models: explain the first run's
         lint_options = replace(lint_options, model=swept_models[0])
 
@@ -54,8 +54,8 @@ def build_report(path: Path, options: ExplainOptions, settings: Settings | None 
     context = LintContext(path.as_posix(), parsed, view, peft, lint_options)
     attach_model(context, settings.model_for(settings.relative(path)))
     report.peft_version = str(peft.version)
-    report.lora = lora_kwargs(view)
-    report.sweep = sweep_table(view)
+    report.lora = view.kwargs()
+    report.sweep = sweep_table(reading)
 
     model = context.model
     if model is None:

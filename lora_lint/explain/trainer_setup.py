@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
 import json
-import math
 
-from lora_lint.config import LoraConfigView
+from lora_lint.config import LoraConfigView, TrainerReading
 from lora_lint.explain.memory import DTYPE_BYTES, TrainerSetup
 from lora_lint.explain.report import Sweep
 from lora_lint.source import Node
@@ -75,26 +73,24 @@ def _submapping(mapping: dict, key: str) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def sweep_axes(view: LoraConfigView) -> list[tuple[str, list]]:
-    """The settings a toolkit ablation study varies, each with its alternatives. The one place that knows where
-    sweeps come from: the trainer layer will expand them itself."""
-    axes = []
-    # hf_model_ckpt takes a string, so a list there can only be an ablation over models.
-    if view.model_ref is not None and (view.model_ref.sweep or view.model_ref.value_node.kind == "seq"):
-        axes.append(("model.hf_model_ckpt", [item.to_python() for item in view.model_ref.value_node.items]))
-    axes += [(key, [item.to_python() for item in setting.value_node.items])
-             for key, setting in view.settings.items() if setting.sweep]
-    return axes
+def sweep_axes(reading: TrainerReading) -> list[tuple[str, list]]:
+    """The settings a toolkit ablation study varies, each with its alternatives in the order the runs take them
+    (the trainer layer expands the sweep exactly as the toolkit does)."""
+    values: dict[str, list] = {}
+    for view in reading.runs:
+        for axis, value in view.axes.items():
+            if value not in values.setdefault(axis, []):
+                values[axis].append(value)
+    return list(values.items())
 
 
-def sweep_table(view: LoraConfigView) -> Sweep | None:
-    axes = sweep_axes(view)
+def sweep_table(reading: TrainerReading) -> Sweep | None:
+    """One row per run the trainer starts, with the value each swept setting takes in it."""
+    axes = [axis for axis, _ in sweep_axes(reading)]
     if not axes:
         return None
-    runs = math.prod(len(values) for _, values in axes)
-    rows = [[_show(value) for value in combination]
-            for combination in itertools.islice(itertools.product(*(values for _, values in axes)), MAX_SWEEP_ROWS)]
-    return Sweep(runs, [key for key, _ in axes], rows, runs - len(rows))
+    rows = [[_show(view.axes.get(axis)) for axis in axes] for view in reading.runs[:MAX_SWEEP_ROWS]]
+    return Sweep(reading.run_count, axes, rows, reading.run_count - len(rows))
 
 
 def _show(value) -> str:

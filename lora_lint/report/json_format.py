@@ -35,6 +35,8 @@ def document(reports: list[FileReport]) -> dict:
                 for d in report.diagnostics
             ],
         }
+        if report.trainer is not None:
+            entry["trainer"] = report.trainer
         if report.peft_version is not None:
             entry["modules_to_save"] = report.modules_to_save
             # null when the count is too large for JSON text (json.dumps cannot print 4,300+ digits).

@@ -11,23 +11,14 @@ _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
 @rule("LL102")
 def check(ctx):
-    if ctx.config.dialect == "llmtune":
-        written = ctx.parsed.root.get("lora")
-        if written is not None and written.kind != "map":
-            got = describe_value(written.to_python())
-            yield Finding(written, f"`lora:` must be a mapping of LoraConfig keys, got {got}",
-                          "write the LoRA settings as `key: value` lines indented under `lora:`")
     for key, setting in ctx.config.settings.items():
         expected = FIELD_TYPES.get(key)
-        if expected is None:
+        if expected is None or any(matches_type(setting.value, t) for t in expected):
             continue
-        for variant in setting.variants():
-            if any(matches_type(variant.to_python(), t) for t in expected):
-                continue
-            node = _offending_node(variant, expected)
-            words = " or ".join(TYPE_WORDS[t] for t in expected)
-            yield Finding(node, f"`{key}` must be {words}, got {describe_value(node.to_python())}",
-                          _fix(key, node, expected, ctx.config.dialect), _number_fix(ctx, node, expected))
+        node = _offending_node(setting.value_node, expected)
+        words = " or ".join(TYPE_WORDS[t] for t in expected)
+        yield Finding(node, f"`{key}` must be {words}, got {describe_value(node.to_python())}",
+                      _fix(key, node, expected), _number_fix(ctx, node, expected))
 
 
 def _offending_node(node: Node, expected: tuple[str, ...]) -> Node:
@@ -42,11 +33,8 @@ def _offending_node(node: Node, expected: tuple[str, ...]) -> Node:
     return node
 
 
-def _fix(key, node, expected, dialect):
+def _fix(key, node, expected):
     value = node.to_python()
-    if dialect == "llmtune" and isinstance(value, list) and not any(t.startswith("list") for t in expected):
-        return ("a list here is an ablation sweep, which the toolkit runs only with `ablation: {use_ablate: true}`; "
-                "otherwise write one value")
     if isinstance(value, str) and _NUMBER.match(value):
         if node.quoted:
             return "remove the quotes so YAML reads a number"

@@ -9,7 +9,7 @@ def check(ctx):
     settings = ctx.config.settings
 
     def written(key):
-        return [node for node in settings[key].variants() if isinstance(node.value, str)] if key in settings else []
+        return [settings[key].value_node] if key in settings and isinstance(settings[key].value, str) else []
 
     allowed_tasks = ctx.peft.task_type_values()
     for node in written("task_type"):

@@ -17,10 +17,8 @@ def check(ctx):
         consequence = f"no module is left to adapt, so PEFT raises {error.type}"
     else:
         consequence = "PEFT silently skips it"
-    for variant in setting.variants():
-        nodes = variant.items if variant.kind == "seq" else [variant]
-        for node in nodes:
-            if isinstance(node.value, int) and not isinstance(node.value, bool) and node.value >= depth:
-                yield Finding(node, f"layer {node.value} does not exist: {ctx.model.name} has "
-                                    f"{depth} layers (0..{depth - 1}; {described}); {consequence}",
-                              f"use indices from 0 to {depth - 1}")
+    for node in setting.value_node.items if setting.value_node.kind == "seq" else [setting.value_node]:
+        if isinstance(node.value, int) and not isinstance(node.value, bool) and node.value >= depth:
+            yield Finding(node, f"layer {node.value} does not exist: {ctx.model.name} has "
+                                f"{depth} layers (0..{depth - 1}; {described}); {consequence}",
+                          f"use indices from 0 to {depth - 1}")

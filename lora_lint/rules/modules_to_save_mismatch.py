@@ -8,7 +8,7 @@ LARGE = 10_000_000
 @rule("LL306")
 def check(ctx):
     setting = ctx.config.settings.get("modules_to_save")
-    if setting is None or setting.value_node.kind != "seq" or setting.sweep:
+    if setting is None or setting.value_node.kind != "seq":
         return
     modules = {m["name"]: m for m in ctx.model.inventory["modules"]}
     targets = ctx.config.value("target_modules")

@@ -9,15 +9,15 @@ _POSITIVE = {"r": "the LoRA rank", "lora_alpha": "the LoRA scaling numerator",
 def check(ctx):
     settings = ctx.config.settings
     for key, what in _POSITIVE.items():
-        for node in settings[key].variants() if key in settings else []:
+        for node in [settings[key].value_node] if key in settings else []:
             if matches_type(node.value, "number") and node.value <= 0:
                 yield Finding(node, f"`{key}` is {what} and must be positive, got {node.value}",
                               f"use a positive value, e.g. `{key}: 16`")
-    for node in settings["lora_dropout"].variants() if "lora_dropout" in settings else []:
+    for node in [settings["lora_dropout"].value_node] if "lora_dropout" in settings else []:
         if matches_type(node.value, "number") and not 0 <= node.value < 1:
             yield Finding(node, f"`lora_dropout` is a probability in [0, 1), got {node.value}",
                           "typical values are 0.05 to 0.1; 0 disables dropout")
-    for variant in settings["layers_to_transform"].variants() if "layers_to_transform" in settings else []:
+    for variant in [settings["layers_to_transform"].value_node] if "layers_to_transform" in settings else []:
         for node in variant.items if variant.kind == "seq" else [variant]:
             if matches_type(node.value, "int") and node.value < 0:
                 yield Finding(node, f"layer index {node.value} is negative; PEFT compares indices with the "

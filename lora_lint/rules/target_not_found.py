@@ -29,7 +29,7 @@ CROSS_ARCHITECTURE = {
 def check(ctx):
     target = ctx.config.settings.get("target_modules")
     inventory = ctx.model.inventory
-    if target is None or target.value_node.kind != "seq" or target.sweep:
+    if target is None or target.value_node.kind != "seq":
         return
     wrappable_leaves = sorted({m["name"].rsplit(".", 1)[-1] for m in inventory["modules"]
                                if m["lora_kind"] and m["name"]})

@@ -5,7 +5,7 @@ from lora_lint.rules import Finding, rule
 @rule("LL302")
 def check(ctx):
     target = ctx.config.settings.get("target_modules")
-    if target is None or target.value_node.kind != "seq" or target.sweep:
+    if target is None or target.value_node.kind != "seq":
         return
     modules = {m["name"]: m for m in ctx.model.inventory["modules"]}
     for item in target.value_node.items:

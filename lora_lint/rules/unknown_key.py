@@ -24,11 +24,8 @@ def check(ctx):
         if known.field_known(key):
             continue
         suggestion = f"did you mean `{ALIASES[key]}`?" if key in ALIASES else did_you_mean(key, fields)
-        if ctx.config.dialect == "llmtune":
-            consequence = "the toolkit drops it silently"
-        else:
-            consequence = "`LoraConfig(**config)` raises TypeError on it"
-        yield Finding(setting.key_node, f"unknown key `{key}`: not a LoraConfig field, {consequence}",
+        yield Finding(setting.key_node,
+                      f"unknown key `{key}`: not a LoraConfig field, `LoraConfig(**config)` raises TypeError on it",
                       suggestion or "remove it; `lora-lint explain LL101` lists where LoraConfig's fields are",
                       _rename(ctx, setting, ALIASES.get(key) or closest(key, fields)))
 

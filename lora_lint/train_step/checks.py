@@ -226,7 +226,7 @@ class _Locator:
             setting = self.config.settings.get(key)
             if setting is None:
                 continue
-            node = setting.variants()[0] if setting.variants() else setting.value_node
+            node = setting.value_node
             for item in node.items if node.kind == "seq" else []:
                 if isinstance(item.value, str) and _names(module, item.value):
                     return item, item.value

@@ -1,7 +1,7 @@
 """One file's training step: from its lint report to the model, the step, the checks and the report's `train_step`.
 
-What the trainer does is taken from what `check` already knows: the LoraConfig kwargs (lora_lint.config.lora_kwargs
-through base_model.peft_kwargs), the class it loads (the model context), and its preparation calls (below, per
+What the trainer does is taken from what `check` already knows: the LoraConfig kwargs (the trainer's
+reading, through base_model.peft_kwargs), the class it loads (the model context), and its preparation calls (below, per
 trainer).
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 from lora_lint.base_model import attach_model, peft_kwargs
 from lora_lint.diagnostics import FILE_START, Diagnostic, FileReport, Severity
-from lora_lint.dialects import detect
+from lora_lint.trainers import detect
 from lora_lint.lint import LintContext, LintOptions
 from lora_lint.peft_schema import peft_knowledge
 from lora_lint.registry import all_rules
@@ -302,10 +302,11 @@ def _context(path: Path, settings: Settings, options: LintOptions) -> LintContex
     parsed = parse_file(display, path.read_bytes())
     if parsed.root is None:
         return None
-    config = detect(parsed.root, options.dialect or settings.dialect)
-    if config is None:
+    reading = detect(parsed.root, options.dialect or settings.dialect)
+    if reading is None:
         return None
-    context = LintContext(display, parsed, config, peft_knowledge(options.peft_version or settings.peft_version),
+    # The first run the trainer starts: a sweep's other runs are not stepped.
+    context = LintContext(display, parsed, reading.runs[0], peft_knowledge(options.peft_version or settings.peft_version),
                           options)
     attach_model(context, settings.model_for(settings.relative(path)))
     return context

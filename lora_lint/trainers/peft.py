@@ -1,30 +1,16 @@
-"""Flat `peft.LoraConfig` keys in YAML or JSON, including a saved `adapter_config.json`.
+"""Flat `peft.LoraConfig` keys in YAML or JSON, including a saved `adapter_config.json`: no trainer in between.
 
 The keys may sit at the top level or in one conventional sub-mapping (`lora_config:`, `peft_config:`, `peft:`,
-`lora:`), as in training scripts that call `LoraConfig(**cfg["lora_config"])`.
+`lora:`), as in training scripts that call `LoraConfig(**cfg["lora_config"])`. They reach LoraConfig as written.
 """
 
 from __future__ import annotations
 
-from lora_lint.config import LoraConfigView, mapping_settings
+from lora_lint.config import LoraConfigView, TrainerReading, mapping_settings, single_run
 from lora_lint.peft_schema import PEFT_TYPE_LORA, peft_knowledge
 from lora_lint.source import Node
 
 NAME = "peft"
-
-# peft.LoraConfig's own defaults for the keys rules reason about.
-DEFAULTS = {
-    "r": 8,
-    "lora_alpha": 8,
-    "lora_dropout": 0.0,
-    "target_modules": None,
-    "fan_in_fan_out": False,
-    "bias": "none",
-    "modules_to_save": None,
-    "layers_to_transform": None,
-    "layers_pattern": None,
-    "task_type": None,
-}
 
 _SECTION_KEYS = ("lora_config", "peft_config", "peft", "lora")
 _CORE_KEYS = {"r", "lora_alpha", "target_modules"}
@@ -45,7 +31,7 @@ def _lora_section(node: Node) -> bool:
     return bool(keys & _CORE_KEYS) and share >= _MIN_KNOWN_SHARE
 
 
-def read(root: Node, force: bool) -> LoraConfigView | None:
+def read(root: Node, force: bool) -> TrainerReading | None:
     candidates = [(root, None)] + [(root.get(key), root.key_node(key)) for key in _SECTION_KEYS]
     section, section_key = next(((node, key) for node, key in candidates
                                  if node is not None and _lora_section(node)), (None, None))
@@ -53,13 +39,13 @@ def read(root: Node, force: bool) -> LoraConfigView | None:
         if not force:
             return None
         section = root
-    view = LoraConfigView(NAME, section, mapping_settings(section), dict(DEFAULTS), section_key=section_key)
+    view = LoraConfigView(NAME, section, mapping_settings(section), {}, section_key=section_key)
     view.model_ref = view.settings.get("base_model_name_or_path")
     if view.model_ref is None and section is not root:
         view.model_ref = mapping_settings(root).get("model_name_or_path")
     if "trust_remote_code" in (root_settings := mapping_settings(root)):
         view.extras["trust_remote_code"] = root_settings["trust_remote_code"]
-    return view
+    return single_run(view, NAME)
 
 
 def json_schema(lora_section: dict) -> dict:

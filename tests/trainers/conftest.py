@@ -1,0 +1,13 @@
+"""Counts of the toolkit differential suite, printed at the end of the session like tests/differential's."""
+
+import collections
+
+TOOLKIT_CASES: collections.Counter = collections.Counter()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not TOOLKIT_CASES:
+        return
+    terminalreporter.section("toolkit differential cases (lora-lint vs llm-toolkit 0.2.3)")
+    for outcome, count in TOOLKIT_CASES.most_common():
+        terminalreporter.write_line(f"{count:6d} {outcome}")
