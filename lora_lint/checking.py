@@ -290,6 +290,12 @@ def _log_files(results: list) -> None:
 PARALLEL_MIN_FILES = 16
 
 
+def forkable() -> bool:
+    """A forked child of a process whose torch has started its OpenMP threads hangs on its first tensor operation:
+    fork only a torch-free process (the lint path is one; a dry run or a skeleton build in this process is not)."""
+    return "torch" not in sys.modules
+
+
 def _lint_job(job):
     from lora_lint.lint import lint_file_safely
 
@@ -301,11 +307,8 @@ def lint_all(jobs: list, progress: bool = True) -> list:
     from lora_lint.progress import file_progress
 
     workers = min(os.cpu_count() or 1, 8)
-    # A forked child of a process whose torch has started its OpenMP threads can hang: fork only a torch-free one
-    # (the lint path is; a dry run or a skeleton build has already done its heavy work in this process).
-    forkable = "torch" not in sys.modules
     with file_progress(len(jobs) if progress else 0) as advance:
-        if len(jobs) < PARALLEL_MIN_FILES or workers < 2 or not forkable:
+        if len(jobs) < PARALLEL_MIN_FILES or workers < 2 or not forkable():
             results = []
             for job in jobs:
                 results.append(_lint_job(job))
