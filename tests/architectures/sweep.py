@@ -13,12 +13,13 @@ import contextlib
 import copy
 import io
 import json
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .tiny_configs import reference_model, saved_tiny_model
+from .tiny_configs import saved_tiny_model
 
 LORA_BASE = {"peft_type": "LORA", "r": 4, "lora_alpha": 8, "lora_dropout": 0.0}
 
@@ -60,6 +61,7 @@ class TypeResult:
     shrink: str = ""
     cases: list[Case] = field(default_factory=list)
     reference_failure: str | None = None  # transformers itself cannot build the tiny model
+    seconds: float = 0.0
 
     @property
     def peft_cannot_wrap(self) -> str | None:
@@ -139,7 +141,19 @@ def run_lint(directory: Path, cases: list[Case]) -> None:
                      "trainable": entry["trainable_parameters"]}
 
 
+# Every result of the session, for the report at its end (conftest.pytest_terminal_summary).
+RESULTS: list[TypeResult] = []
+
+
 def sweep_type(model_type: str, auto_class: str, task_type: str | None, directory: Path) -> TypeResult:
+    started = time.perf_counter()
+    result = _sweep(model_type, auto_class, task_type, directory)
+    result.seconds = time.perf_counter() - started
+    RESULTS.append(result)
+    return result
+
+
+def _sweep(model_type: str, auto_class: str, task_type: str | None, directory: Path) -> TypeResult:
     result = TypeResult(model_type, auto_class, task_type)
     try:
         pristine, result.shrink = saved_tiny_model(model_type, auto_class, directory)
@@ -152,5 +166,3 @@ def sweep_type(model_type: str, auto_class: str, task_type: str | None, director
     run_lint(directory, result.cases)
     return result
 
-
-__all__ = ["Case", "TypeResult", "lora_cases", "reference_model", "run_lint", "run_peft", "sweep_type"]

@@ -12,7 +12,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-# Auto class per task mapping, in the order a type's class is chosen: the first mapping that has the type wins.
+# Auto class per task mapping, in the order a type's class is chosen.
 TASK_CLASSES = (
     ("MODEL_FOR_CAUSAL_LM_MAPPING_NAMES", "AutoModelForCausalLM", "CAUSAL_LM"),
     ("MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES", "AutoModelForSeq2SeqLM", "SEQ_2_SEQ_LM"),
@@ -31,14 +31,20 @@ _EXPERT_KEYS = frozenset({
 _TOP_K_KEYS = frozenset({"num_experts_per_tok", "moe_k", "top_k", "num_selected_experts", "moe_topk"})
 
 
-def task_of(model_type: str) -> tuple[str, str | None] | None:
-    """(Auto class, PEFT task_type) the sweep loads `model_type` with, or None when no task mapping has it."""
+def sweep_classes(model_type: str) -> list[tuple[str, str | None]]:
+    """The (Auto class, PEFT task_type) pairs the sweep loads `model_type` with: the first task mapping that has it
+    (sequence classification first for an encoder, which is what encoders are fine-tuned for), and image-text-to-text
+    too for a multimodal type whose first class is its text-only causal LM."""
     from transformers.models.auto import modeling_auto
 
-    for mapping, auto_class, task_type in TASK_CLASSES:
-        if model_type in getattr(modeling_auto, mapping):
-            return auto_class, task_type
-    return None
+    mapped = [(auto_class, task_type) for mapping, auto_class, task_type in TASK_CLASSES
+              if model_type in getattr(modeling_auto, mapping)]
+    if model_type in modeling_auto.MODEL_FOR_MASKED_LM_MAPPING_NAMES:
+        mapped.sort(key=lambda pair: pair[0] != "AutoModelForSequenceClassification")
+    classes = mapped[:1]
+    if mapped and mapped[0][0] == "AutoModelForCausalLM":
+        classes += [pair for pair in mapped if pair[0] == "AutoModelForImageTextToText"]
+    return classes
 
 
 def swept_model_types() -> list[str]:
@@ -115,12 +121,17 @@ def _mapped_class_name(config: Any, auto_class: str) -> str:
 
 def reference_model(directory: Path, auto_class: str) -> Any:
     """What the trainer loads, on the meta device: its config read by AutoConfig.from_pretrained, its class picked by
-    the Auto class's from_config, buffers on meta too."""
+    the Auto class's from_config, buffers on meta too where the model code allows it."""
     import transformers
     from accelerate import init_empty_weights
 
     config = transformers.AutoConfig.from_pretrained(directory)
-    with init_empty_weights(include_buffers=True):
-        model = getattr(transformers, auto_class).from_config(config)
+    auto = getattr(transformers, auto_class)
+    try:
+        with init_empty_weights(include_buffers=True):
+            model = auto.from_config(config)
+    except Exception:  # noqa: BLE001 -- model code that computes with a buffer while it builds needs real buffers
+        with init_empty_weights():
+            model = auto.from_config(config)
     model.tie_weights()
     return model
