@@ -208,7 +208,7 @@ def _describe_module(name: str, module: Any) -> dict:
     kind = lora_kind(module)
     parameters = dict(module.named_parameters(recurse=False))
     weight = parameters.get("weight")
-    in_features, out_features = _in_out_features(module, kind)
+    in_features, out_features = (int(size) if size is not None else None for size in _in_out_features(module, kind))
     entry = {
         "name": name,
         "class": type(module).__name__,
@@ -224,8 +224,9 @@ def _describe_module(name: str, module: Any) -> dict:
     return entry
 
 
-def _in_out_features(module: Any, kind: str | None) -> tuple[int | None, int | None]:
-    """In and out features as PEFT's `_get_in_out_features` reads them for the layer types LoRA wraps."""
+def _in_out_features(module: Any, kind: str | None) -> tuple[Any, Any]:
+    """In and out features as PEFT's `_get_in_out_features` reads them for the layer types LoRA wraps (some model
+    code stores them as 0-d tensors)."""
     if kind == "linear":
         return module.in_features, module.out_features
     if kind in ("conv1d", "conv2d", "conv3d"):

@@ -125,10 +125,14 @@ def run_lint(directory: Path, cases: list[Case]) -> None:
         path = directory / f"adapter-{index}-{case.name}.json"
         path.write_text(json.dumps(case.lora), encoding="utf-8")
         paths.append(path)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        main(["check", "--model", str(directory), "--no-cache", "--offline", "--exit-zero", "--output-format", "json",
-              *map(str, paths)])
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["check", "--model", str(directory), "--no-cache", "--offline", "--exit-zero",
+                     "--output-format", "json", *map(str, paths)])
+    if code != 0:
+        for case in cases:
+            case.lint = {"failure": f"exit code {code}: {err.getvalue().strip()[-300:]}"}
+        return
     by_path = {entry["path"]: entry for entry in json.loads(out.getvalue())["files"]}
     for case, path in zip(cases, paths):
         entry = by_path[path.as_posix()]

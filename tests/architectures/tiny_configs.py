@@ -63,15 +63,15 @@ def default_config(model_type: str) -> dict:
     return AutoConfig.for_model(model_type).to_dict()
 
 
-def shrink(config: dict, layers: int | None) -> dict:
-    """A copy of a config dict with at most `layers` layers per stack (None: layers kept) and at most 4 experts
-    (2 per token), in the config and every sub-config."""
+def shrink(config: dict, layers: int | None, experts: bool = True) -> dict:
+    """A copy of a config dict with at most `layers` layers per stack (None: layers kept) and, with `experts`, at
+    most 4 experts (2 per token), in the config and every sub-config."""
     config = copy.deepcopy(config)
-    _shrink_in_place(config, layers)
+    _shrink_in_place(config, layers, experts)
     return config
 
 
-def _shrink_in_place(config: dict, layers: int | None) -> None:
+def _shrink_in_place(config: dict, layers: int | None, experts: bool) -> None:
     cut = {}
     for key, value in list(config.items()):
         if isinstance(value, bool) or not isinstance(value, int):
@@ -79,15 +79,15 @@ def _shrink_in_place(config: dict, layers: int | None) -> None:
         if layers is not None and key in _LAYER_KEYS and value > layers:
             cut[value] = layers
             config[key] = layers
-        elif key in _EXPERT_KEYS and value > 4:
+        elif experts and key in _EXPERT_KEYS and value > 4:
             config[key] = 4
-        elif key in _TOP_K_KEYS and value > 2:
+        elif experts and key in _TOP_K_KEYS and value > 2:
             config[key] = 2
     for key, value in list(config.items()):
         if isinstance(value, list) and len(value) in cut:
             config[key] = value[: cut[len(value)]]
         elif isinstance(value, dict):
-            _shrink_in_place(value, layers)
+            _shrink_in_place(value, layers, experts)
 
 
 def saved_tiny_model(model_type: str, auto_class: str, directory: Path) -> tuple[Any, str]:
@@ -100,9 +100,10 @@ def saved_tiny_model(model_type: str, auto_class: str, directory: Path) -> tuple
     config_class = CONFIG_MAPPING[model_type]
     original = default_config(model_type)
     last_error: Exception | None = None
-    for layers, label in ((2, "2 layers"), (4, "4 layers"), (None, "default layers")):
+    for layers, experts, label in ((2, True, "2 layers"), (4, True, "4 layers"), (None, True, "default layers"),
+                                   (None, False, "default config")):
         try:
-            config = config_class.from_dict(shrink(original, layers))
+            config = config_class.from_dict(shrink(original, layers, experts))
             config.architectures = [_mapped_class_name(config, auto_class)]  # as a checkpoint names its class
             config.save_pretrained(directory)
             return reference_model(directory, auto_class), label
