@@ -104,3 +104,13 @@ def test_qwen2_vl_merger_is_the_projector_inside_the_vision_tower(tmp_path):
 def test_plain_language_models_mark_no_parts(tmp_path):
     inventory = build_inventory(saved_config("llama", tmp_path), "AutoModelForCausalLM")
     assert inventory["parts"] == []
+
+
+def test_mistral_config_with_layer_types_is_read_as_ministral_like_from_pretrained(tmp_path):
+    config = saved_config("mistral", tmp_path)
+    config["layer_types"] = ["sliding_attention", "full_attention"]
+    config["sliding_window"] = 4096
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    expected = type(transformers.AutoConfig.from_pretrained(tmp_path)).model_type
+    assert expected == "ministral"
+    assert build_inventory(config, "AutoModelForCausalLM")["model_type"] == expected
