@@ -114,3 +114,12 @@ def test_mistral_config_with_layer_types_is_read_as_ministral_like_from_pretrain
     expected = type(transformers.AutoConfig.from_pretrained(tmp_path)).model_type
     assert expected == "ministral"
     assert build_inventory(config, "AutoModelForCausalLM")["model_type"] == expected
+
+
+def test_all_linear_reach_names_the_vision_tower_and_the_projector(tmp_path, lint, write):
+    saved_config("llava", tmp_path)
+    config = write("adapter_config.json", json.dumps({"peft_type": "LORA", "r": 8, "target_modules": "all-linear"}))
+    run = lint("check", "--model", tmp_path, "--no-cache", "--output-format", "json", config)
+    messages = [d["message"] for d in run.json["files"][0]["diagnostics"] if d["code"] == "LL314"]
+    assert any(m.startswith("`all-linear` puts LoRA on 12 vision tower module(s)") for m in messages), messages
+    assert any(m.startswith("`all-linear` puts LoRA on 2 multimodal projector module(s)") for m in messages), messages
