@@ -65,7 +65,7 @@ class TypeResult:
 
     @property
     def peft_cannot_wrap(self) -> str | None:
-        """PEFT's error when it raises on every config, including all-linear: a type PEFT cannot give LoRA."""
+        """PEFT's all-linear error when PEFT raised on all four configs (so none of them gives the type LoRA)."""
         errors = [case.peft["error"] for case in self.cases if case.peft is not None]
         if errors and all(errors):
             all_linear = next(case for case in self.cases if case.name == "all-linear").peft["error"]
