@@ -13,16 +13,14 @@ from .families import DEFAULT_FAMILIES
 from .sweep import RESULTS
 
 
-@pytest.fixture(autouse=True, scope="package")
+@pytest.fixture(autouse=True, scope="session")
 def _single_threaded_torch():
     """The sweep builds full-size default configs, whose few real tensors are big enough for torch to start its
-    OpenMP thread team; a process forked after that (lora-lint lints 16+ files in forked workers) hangs in its first
-    parallel torch op. One thread here keeps the team from ever starting in the test process."""
+    OpenMP thread team; a process forked after that (lora-lint lints 16+ files in forked workers, as the fixture
+    tests do later in the session) hangs in its first parallel torch op. One thread, for the rest of the session,
+    keeps the team from ever starting in the test process."""
     torch = pytest.importorskip("torch")
-    threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def pytest_collection_modifyitems(config, items):
