@@ -14,30 +14,21 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-FORMAT_VERSION = 1
+from lora_lint.model.loading import AUTO_CLASS_MAPPINGS, InventoryBuildError, NeedsRemoteCode, config_and_class
+from lora_lint.model.parts import describe_parts, part_of, stack_of, unlabelled_stack
 
-# Auto class -> the transformers mapping its `from_config` looks the concrete class up in.
-AUTO_CLASS_MAPPINGS = {
-    "AutoModel": "MODEL_MAPPING",
-    "AutoModelForCausalLM": "MODEL_FOR_CAUSAL_LM_MAPPING",
-    "AutoModelForSeq2SeqLM": "MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING",
-    "AutoModelForSequenceClassification": "MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING",
-    "AutoModelForTokenClassification": "MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING",
-    "AutoModelForQuestionAnswering": "MODEL_FOR_QUESTION_ANSWERING_MAPPING",
-}
+__all__ = [
+    "AUTO_CLASS_MAPPINGS", "FORMAT_VERSION", "InventoryBuildError", "InventoryFormatError", "NeedsRemoteCode",
+    "build_inventory", "build_skeleton", "concrete_class_name", "dump_inventory", "load_inventory", "lora_kind",
+]
+
+# 2: `parts` (multimodal towers, projectors, language model) and composite configs built as `from_config` does.
+FORMAT_VERSION = 2
 
 _TOP_LEVEL_KEYS = (
     "format", "model_type", "class", "is_encoder_decoder", "can_generate", "transformers_version",
     "total_parameters", "output_embedding", "tied_parameters", "layer_containers", "modules",
 )
-
-
-class InventoryBuildError(Exception):
-    """The model cannot be built from this config; the message tells the user why."""
-
-
-class NeedsRemoteCode(InventoryBuildError):
-    """The model exists only as its repository's own code, which is never run unless trust_remote_code is allowed."""
 
 
 class InventoryFormatError(ValueError):
@@ -58,7 +49,7 @@ def build_inventory(
     the model's code would have to run)."""
     model = build_skeleton(config, model_class, trust_remote_code=trust_remote_code, code_location=code_location,
                            revision=revision)
-    return _describe(model, model.config)
+    return _describe(model, model.config)  # the config the model was built on: a composite's text part, maybe
 
 
 def build_skeleton(
@@ -71,13 +62,11 @@ def build_skeleton(
 ) -> Any:
     """The model itself, on the meta device with its tied weights tied (see build_inventory)."""
     import transformers
-    from accelerate import init_empty_weights
 
     with _quiet_transformers():
-        hf_config, model_cls = _config_and_class(config, model_class, trust_remote_code, code_location, revision)
+        hf_config, model_cls = config_and_class(config, model_class, trust_remote_code, code_location, revision)
         try:
-            with init_empty_weights():
-                model = model_cls(hf_config)
+            model = _instantiate(model_cls, hf_config, from_auto=model_class in AUTO_CLASS_MAPPINGS)
             # Under init_empty_weights transformers 5 leaves tied weights untied: tie them so that parameter counts
             # and shared storage are those of the real model.
             model.tie_weights()
@@ -89,11 +78,29 @@ def build_skeleton(
     return model
 
 
+def _instantiate(model_cls: type, hf_config: Any, from_auto: bool) -> Any:
+    """The model on the meta device, buffers included: a causal mask of GPT-Neo's 16,384 positions per layer would
+    otherwise be allocated for real (4 GB). Model code that computes with a buffer while it builds (a meta tensor has
+    no values) is built again with real buffers."""
+    from accelerate import init_empty_weights
+
+    def build() -> Any:
+        # An Auto class builds through `_from_config`, as `from_config` does (it applies the config's dtype).
+        return model_cls._from_config(hf_config) if from_auto else model_cls(hf_config)
+
+    try:
+        with init_empty_weights(include_buffers=True):
+            return build()
+    except Exception:  # noqa: BLE001 -- retried below; a failure there is the one reported
+        with init_empty_weights():
+            return build()
+
+
 def concrete_class_name(config: dict, model_class: str) -> str:
     """The class transformers instantiates for `model_class` (an Auto class resolves through its mapping), for a
     model transformers supports natively. Raises InventoryBuildError otherwise."""
     with _quiet_transformers():
-        return _config_and_class(config, model_class, False, None, None)[1].__name__
+        return config_and_class(config, model_class, False, None, None)[1].__name__
 
 
 def lora_kind(module: Any) -> str | None:
@@ -158,116 +165,14 @@ def _lora_kind_classes() -> tuple[tuple[type, str], ...]:
     )
 
 
-def _config_and_class(
-    config: dict, model_class: str, trust_remote_code: bool, code_location: str | None, revision: str | None
-) -> tuple[Any, type]:
-    import transformers
-    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
-
-    version = transformers.__version__
-    model_type = config.get("model_type")
-    if not isinstance(model_type, str) or not model_type:
-        raise InventoryBuildError("config.json has no model_type, so transformers cannot tell which model it describes")
-    if model_class.startswith("Auto") and model_class not in AUTO_CLASS_MAPPINGS:
-        raise InventoryBuildError(
-            f"unsupported Auto class {model_class}; lora-lint knows {', '.join(AUTO_CLASS_MAPPINGS)}"
-        )
-
-    native_config = model_type in CONFIG_MAPPING
-    if native_config:
-        hf_config = _config_from_dict(CONFIG_MAPPING[model_type], config)
-        model_cls = _native_model_class(hf_config, model_class)
-        if model_cls is not None:
-            return hf_config, model_cls
-
-    reference = _remote_code_reference(config, model_class)
-    if reference is None:
-        if not native_config:
-            raise InventoryBuildError(f"transformers {version} does not know model_type {model_type!r}")
-        raise InventoryBuildError(f"transformers {version} has no {model_class} for model_type {model_type!r}")
-    if not trust_remote_code:
-        raise NeedsRemoteCode(
-            f"needs trust_remote_code: {model_class} for model_type {model_type!r} is the model repository's own "
-            f"code ({reference}), which lora-lint does not run unless trust_remote_code is allowed"
-        )
-    return _remote_config_and_class(config, reference, native_config, code_location, revision)
-
-
-def _config_from_dict(config_cls: type, config: dict) -> Any:
-    try:
-        return config_cls.from_dict(config)
-    except Exception as exc:  # invalid values in a user's config.json
-        raise InventoryBuildError(
-            f"{config_cls.__name__} rejects this config.json: {type(exc).__name__}: {exc}"
-        ) from exc
-
-
-def _native_model_class(hf_config: Any, model_class: str) -> type | None:
-    import transformers
-    from transformers.models.auto import modeling_auto
-
-    mapping_name = AUTO_CLASS_MAPPINGS.get(model_class)
-    if mapping_name is None:
-        cls = getattr(transformers, model_class, None)
-        return cls if isinstance(cls, type) and issubclass(cls, transformers.PreTrainedModel) else None
-    mapping = getattr(modeling_auto, mapping_name)
-    if type(hf_config) not in mapping:
-        return None
-    candidates = mapping[type(hf_config)]
-    if not isinstance(candidates, (list, tuple)):
-        return candidates
-    # A model type with several classes for one Auto class: `from_config` picks the one the config's architectures
-    # name, else the first.
-    by_name = {cls.__name__: cls for cls in candidates}
-    return next((by_name[arch] for arch in (hf_config.architectures or []) if arch in by_name), candidates[0])
-
-
-def _remote_code_reference(config: dict, model_class: str) -> str | None:
-    """The `auto_map` entry ("module.Class") that provides `model_class`, keyed by Auto class or named by class."""
-    auto_map = config.get("auto_map")
-    if not isinstance(auto_map, dict):
-        return None
-    reference = auto_map.get(model_class)
-    if isinstance(reference, str):
-        return reference
-    return next(
-        (ref for ref in auto_map.values() if isinstance(ref, str) and ref.rsplit(".", 1)[-1] == model_class), None
-    )
-
-
-def _remote_config_and_class(
-    config: dict, reference: str, native_config: bool, code_location: str | None, revision: str | None
-) -> tuple[Any, type]:
-    from transformers.dynamic_module_utils import get_class_from_dynamic_module
-    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
-
-    if code_location is None:
-        raise InventoryBuildError(
-            "the model needs its own code, but there is no directory or repository to load it from"
-        )
-    config_reference = (config.get("auto_map") or {}).get("AutoConfig")
-    if not native_config and not isinstance(config_reference, str):
-        raise InventoryBuildError("the model needs its own code, but its auto_map names no AutoConfig")
-    try:
-        if native_config:
-            config_cls = CONFIG_MAPPING[config["model_type"]]
-        else:
-            config_cls = get_class_from_dynamic_module(config_reference, code_location, revision=revision)
-        model_cls = get_class_from_dynamic_module(reference, code_location, revision=revision)
-    except Exception as exc:  # missing files, download failure, or an error in the repository's code
-        raise InventoryBuildError(
-            f"could not load the model's own code from {code_location}: {type(exc).__name__}: {exc}"
-        ) from exc
-    return _config_from_dict(config_cls, config), model_cls
-
-
 def _describe(model: Any, hf_config: Any) -> dict:
     import torch
     import transformers
 
     output_embedding = model.get_output_embeddings()
     output_embedding_name = None
-    unlabelled_stack = _unlabelled_stack(hf_config.model_type, model.can_generate())
+    unlabelled = unlabelled_stack(hf_config.model_type, model.can_generate())
+    parts = describe_parts(model)
     modules = []
     layer_containers = []
     for name, module in model.named_modules():
@@ -275,7 +180,8 @@ def _describe(model: Any, hf_config: Any) -> dict:
             output_embedding_name = name
         modules.append(_describe_module(name, module))
         if isinstance(module, torch.nn.ModuleList) and len(module) > 0:
-            layer_containers.append({"path": name, "length": len(module), "stack": _stack_of(name, unlabelled_stack)})
+            stack = stack_of(name, unlabelled, part_of({"parts": parts}, name))
+            layer_containers.append({"path": name, "length": len(module), "stack": stack})
 
     names_by_parameter: dict[int, list[str]] = {}
     for name, parameter in model.named_parameters(remove_duplicate=False):
@@ -293,6 +199,7 @@ def _describe(model: Any, hf_config: Any) -> dict:
         "output_embedding": output_embedding_name,
         "tied_parameters": tied,
         "layer_containers": layer_containers,
+        "parts": parts,
         "modules": modules,
     }
 
@@ -301,7 +208,7 @@ def _describe_module(name: str, module: Any) -> dict:
     kind = lora_kind(module)
     parameters = dict(module.named_parameters(recurse=False))
     weight = parameters.get("weight")
-    in_features, out_features = _in_out_features(module, kind)
+    in_features, out_features = (int(size) if size is not None else None for size in _in_out_features(module, kind))
     entry = {
         "name": name,
         "class": type(module).__name__,
@@ -317,8 +224,9 @@ def _describe_module(name: str, module: Any) -> dict:
     return entry
 
 
-def _in_out_features(module: Any, kind: str | None) -> tuple[int | None, int | None]:
-    """In and out features as PEFT's `_get_in_out_features` reads them for the layer types LoRA wraps."""
+def _in_out_features(module: Any, kind: str | None) -> tuple[Any, Any]:
+    """In and out features as PEFT's `_get_in_out_features` reads them for the layer types LoRA wraps (some model
+    code stores them as 0-d tensors)."""
     if kind == "linear":
         return module.in_features, module.out_features
     if kind in ("conv1d", "conv2d", "conv3d"):
@@ -330,28 +238,3 @@ def _in_out_features(module: Any, kind: str | None) -> tuple[int | None, int | N
     if kind == "mha" and module.kdim == module.embed_dim and module.vdim == module.embed_dim:
         return module.embed_dim, 3 * module.embed_dim  # PEFT wraps the fused q/k/v input projection
     return None, None
-
-
-def _unlabelled_stack(model_type: str, can_generate: bool) -> str:
-    """The stack a layer list belongs to when its path names none (`model.layers`, `transformer.h`, ...)."""
-    from transformers.models.auto import modeling_auto
-
-    if model_type in modeling_auto.MODEL_FOR_MASKED_LM_MAPPING_NAMES:
-        return "encoder"
-    if model_type in modeling_auto.MODEL_FOR_CAUSAL_LM_MAPPING_NAMES or can_generate:
-        return "decoder"
-    return "other"
-
-
-def _stack_of(path: str, unlabelled: str) -> str:
-    segments = path.split(".")
-    if any(marker in segment for segment in segments for marker in ("vision", "visual", "image")):
-        return "vision"
-    if any(segment.startswith("text") or "language_model" in segment for segment in segments):
-        return "text"
-    for segment in reversed(segments):  # the innermost named stack wins: T5's encoder.block.0.layer is the encoder's
-        if "encoder" in segment:
-            return "encoder"
-        if "decoder" in segment:
-            return "decoder"
-    return unlabelled

@@ -1,10 +1,16 @@
+from lora_lint.model.parts import part_of
 from lora_lint.rules import Finding, rule
 
+# (category, does a module belong to it: (inventory, name) -> bool). Towers and projectors are the parts the
+# inventory marks; an inventory that marks none (stored before parts were) is read by name.
 CATEGORIES = (
-    ("vision tower", lambda name: "vision" in name or "visual" in name),
-    ("MoE router", lambda name: name.endswith((".gate", ".router"))),
-    ("classification head", lambda name: name.split(".", 1)[0] in ("classifier", "score", "qa_outputs",
-                                                                    "classification_head")),
+    ("vision tower", lambda inv, name: part_of(inv, name) == "vision_tower" if inv.get("parts")
+     else "vision" in name or "visual" in name),
+    ("audio tower", lambda inv, name: part_of(inv, name) == "audio_tower"),
+    ("multimodal projector", lambda inv, name: part_of(inv, name) == "projector"),
+    ("MoE router", lambda inv, name: name.endswith((".gate", ".router"))),
+    ("classification head", lambda inv, name: name.split(".", 1)[0] in ("classifier", "score", "qa_outputs",
+                                                                         "classification_head")),
 )
 
 
@@ -16,7 +22,7 @@ def check(ctx):
     if not isinstance(value, str) or value.lower() != "all-linear" or result is None:
         return
     for category, belongs in CATEGORIES:
-        hits = [name for name in result.targets if belongs(name)]
+        hits = [name for name in result.targets if belongs(ctx.model.inventory, name)]
         if hits:
             yield Finding(target.value_node if target else ctx.config.anchor,
                           f"`all-linear` puts LoRA on {len(hits)} {category} module(s) of "

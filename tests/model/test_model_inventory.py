@@ -16,6 +16,7 @@ import pytest
 
 from lora_lint.model.catalog import lookup
 from lora_lint.model.inventory import (
+    FORMAT_VERSION,
     InventoryBuildError,
     InventoryFormatError,
     NeedsRemoteCode,
@@ -273,7 +274,7 @@ def test_stored_format_round_trips_and_rejects_damage():
     assert dump_inventory(inventory) == data  # reproducible bytes: rebuilding an unchanged catalogue is no diff
 
     for damaged in (b"not gzip", data[: len(data) // 2], gzip.compress(b"{]"), gzip.compress(b"[1]"),
-                    gzip.compress(json.dumps({**inventory, "format": 2}).encode()),
+                    gzip.compress(json.dumps({**inventory, "format": FORMAT_VERSION + 1}).encode()),
                     gzip.compress(json.dumps({k: v for k, v in inventory.items() if k != "modules"}).encode())):
         with pytest.raises(InventoryFormatError):
             load_inventory(damaged)
