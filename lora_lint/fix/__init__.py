@@ -14,7 +14,7 @@ from pathlib import Path
 
 from lora_lint.diagnostics import Applicability, Diagnostic, FileReport
 from lora_lint.fix.engine import FixedFile, applicable, fix_text
-from lora_lint.fix.files import ChangedOnDisk, unified_diff, write_atomically
+from lora_lint.fix.files import ChangedOnDisk, unified_diff, replace_if_unchanged
 
 
 @dataclass
@@ -70,7 +70,7 @@ def apply_fixes(pairs: list[tuple[tuple, FileReport | None]], *, unsafe: bool, w
             continue
         if write:
             try:
-                write_atomically(Path(path), data, fixed.fixed)
+                replace_if_unchanged(Path(path), data, fixed.fixed)
             except (ChangedOnDisk, OSError) as exc:
                 outcome.problems.append(str(exc) if isinstance(exc, ChangedOnDisk) else
                                         f"{report.path}: cannot write the fixed file: {exc.strerror or exc}")

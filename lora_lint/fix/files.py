@@ -11,7 +11,7 @@ class ChangedOnDisk(Exception):
     """The file is no longer what was read and fixed: writing would lose someone else's edit."""
 
 
-def write_atomically(path: Path, expected: bytes, data: bytes) -> None:
+def replace_if_unchanged(path: Path, expected: bytes, data: bytes) -> None:
     """Replace the file's bytes `expected` with `data` in one rename, keeping its mode bits. A symlink's target is
     written, and the link kept."""
     import tempfile

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import lora_lint
-from lora_lint.files import read_regular_file
+from lora_lint.files import read_regular_file, write_atomically
 from lora_lint.model.inventory import InventoryFormatError, dump_inventory, load_inventory
 
 
@@ -64,7 +64,7 @@ def get_or_build(
 
     inventory = build()
     try:
-        _write_atomically(path, dump_inventory(inventory))
+        write_atomically(path, dump_inventory(inventory))
     except OSError as exc:
         write_note = f"could not write inventory cache entry {path}: {exc}"
         note = f"{note}; {write_note}" if note else write_note
@@ -137,16 +137,3 @@ def _check_fields(value: object, types: dict, where: str) -> None:
         if not isinstance(found, expected) or (isinstance(found, bool) and expected is int):
             raise InventoryFormatError(f"{where}.{key} is a {type(found).__name__}")
 
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    import tempfile  # only when writing: it pulls in shutil and random, which a warm lint never needs
-
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise

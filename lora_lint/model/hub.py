@@ -23,7 +23,7 @@ import urllib.request
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import lora_lint
-from lora_lint.files import read_regular_file
+from lora_lint.files import read_regular_file, write_atomically
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 CONNECT_TIMEOUT_SECONDS = 5.0  # also for each read: an unreachable Hub must not stall a pre-commit run
@@ -183,23 +183,12 @@ def _store(cache_dir: Path, model_id: str, revision: str, commit: str, body: byt
     repo = cache_dir / ("models--" + model_id.replace("/", "--"))
     target = repo / "snapshots" / commit / "config.json"
     try:
-        _write_atomically(target, body)
+        write_atomically(target, body)
         if revision != commit:
-            _write_atomically(repo / "refs" / revision, commit.encode("ascii"))
+            write_atomically(repo / "refs" / revision, commit.encode("ascii"))
         return target
     except OSError:
         fallback = Path(tempfile.mkdtemp(prefix="lora-lint-hub-")) / "config.json"
         fallback.write_bytes(body)
         return fallback
 
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
