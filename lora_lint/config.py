@@ -56,6 +56,7 @@ class TrainerIssue:
     runs: tuple[int, ...] | None = None  # the 1-based runs it concerns; None: the file as a whole
     path: tuple = ()  # where in the trainer's schema (`("lora", "r")`), as its validation error names it
     raises: str | None = None  # the exception the trainer stops with (`ValidationError`, `KeyError`), if it stops
+    meant: str | None = None  # for an ignored key: the field it was probably meant to be, not set beside it
 
     @property
     def blocking(self) -> bool:

@@ -20,7 +20,8 @@ _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 
 def build_json_tree(text: str):
-    """(root Node, diagnostics) for valid JSON text; diagnostics are duplicate keys (LL002)."""
+    """(root Node, diagnostics) for valid JSON text; diagnostics are duplicate keys (LL002). Nodes carry their
+    offsets in `text` (start, end exclusive), as the YAML composer's do, for fixes."""
     from lora_lint.source import Node, duplicate_key
 
     starts = [0] + [match.end() for match in _LINE_BREAK.finditer(text)]
@@ -43,7 +44,8 @@ def build_json_tree(text: str):
         punctuation, string, bare = match.group(1), match.group(2), match.group(3)
         node = None
         if punctuation in ("{", "["):
-            container = Node("map" if punctuation == "{" else "seq", Span(position(start), position(start + 1)))
+            container = Node("map" if punctuation == "{" else "seq", Span(position(start), position(start + 1)),
+                             start=start)
             stack.append((container, {} if punctuation == "{" else None))
             pending_key.append(None)
             continue
@@ -51,13 +53,15 @@ def build_json_tree(text: str):
             node, _ = stack.pop()
             pending_key.pop()
             node.span = Span(node.span.start, position(offset))
+            node.end = offset
         elif punctuation is not None:
             continue  # `:` and `,`
         else:
             literal = string if string is not None else bare
             value = json.loads(literal)
             node = Node("scalar", Span(position(start), position(offset)), value=value,
-                        text=value if string is not None else literal, quoted=string is not None)
+                        text=value if string is not None else literal, quoted=string is not None, start=start,
+                        end=offset)
         if not stack:
             root = node
             continue

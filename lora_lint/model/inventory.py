@@ -49,7 +49,7 @@ def build_inventory(
     the model's code would have to run)."""
     model = build_skeleton(config, model_class, trust_remote_code=trust_remote_code, code_location=code_location,
                            revision=revision)
-    return _describe(model, model.config)  # the config the model was built on: a composite's text part, maybe
+    return describe_model(model, model.config)  # the config the model was built on: a composite's text part, maybe
 
 
 def build_skeleton(
@@ -63,7 +63,7 @@ def build_skeleton(
     """The model itself, on the meta device with its tied weights tied (see build_inventory)."""
     import transformers
 
-    with _quiet_transformers():
+    with quiet_transformers():
         hf_config, model_cls = config_and_class(config, model_class, trust_remote_code, code_location, revision)
         try:
             model = _instantiate(model_cls, hf_config, from_auto=model_class in AUTO_CLASS_MAPPINGS)
@@ -99,7 +99,7 @@ def _instantiate(model_cls: type, hf_config: Any, from_auto: bool) -> Any:
 def concrete_class_name(config: dict, model_class: str) -> str:
     """The class transformers instantiates for `model_class` (an Auto class resolves through its mapping), for a
     model transformers supports natively. Raises InventoryBuildError otherwise."""
-    with _quiet_transformers():
+    with quiet_transformers():
         return config_and_class(config, model_class, False, None, None)[1].__name__
 
 
@@ -137,7 +137,7 @@ def load_inventory(data: bytes) -> dict:
 
 
 @contextlib.contextmanager
-def _quiet_transformers() -> Iterator[None]:
+def quiet_transformers() -> Iterator[None]:
     """Silence transformers' notices about the config (legacy values it rewrites, ...): they are not lint output."""
     import transformers
 
@@ -165,7 +165,7 @@ def _lora_kind_classes() -> tuple[tuple[type, str], ...]:
     )
 
 
-def _describe(model: Any, hf_config: Any) -> dict:
+def describe_model(model: Any, hf_config: Any) -> dict:
     import torch
     import transformers
 

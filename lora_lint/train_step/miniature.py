@@ -131,12 +131,13 @@ def build_miniature(config: dict, model_class: str, *, trust_remote_code: bool =
     exists only as its repository's code is built only when `trust_remote_code` is given on the command line."""
     import torch
 
-    from lora_lint.model.inventory import InventoryBuildError, _config_and_class, _quiet_transformers
+    from lora_lint.model.inventory import quiet_transformers
+    from lora_lint.model.loading import InventoryBuildError, config_and_class
 
     torch.manual_seed(seed)
-    with _quiet_transformers():
+    with quiet_transformers():
         try:
-            hf_config, model_cls = _config_and_class(config, model_class, trust_remote_code, None, None)
+            hf_config, model_cls = config_and_class(config, model_class, trust_remote_code, None, None)
         except InventoryBuildError as exc:
             raise NotMiniaturisable(str(exc)) from exc
         try:

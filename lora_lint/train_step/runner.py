@@ -64,14 +64,14 @@ def step_file(path: Path, settings: Settings, lint_options: LintOptions, report:
     report.train_step = summary
     import torch
 
-    from lora_lint.model.inventory import _quiet_transformers
+    from lora_lint.model.inventory import quiet_transformers
 
     findings: list[tuple[str, Finding]] = []
     threads = torch.get_num_threads()
     if not options.weights:
         torch.set_num_threads(1)  # the miniature's matrices are tiny: more threads only add synchronisation
     try:
-        with tempfile.TemporaryDirectory(prefix="lora-lint-step-") as scratch, _quiet_transformers():
+        with tempfile.TemporaryDirectory(prefix="lora-lint-step-") as scratch, quiet_transformers():
             findings = _step(context, options, Path(scratch), summary)
     except StepFailure as failure:
         node = failure.node or context.config.anchor
@@ -87,7 +87,7 @@ def _step(context: LintContext, options: StepOptions, scratch: Path, summary: di
     import torch
 
     from lora_lint.matcher import match
-    from lora_lint.model.inventory import _describe
+    from lora_lint.model.inventory import describe_model
     from lora_lint.train_step.batches import DataError, data_batch, synthetic_batch, task_of
     from lora_lint.train_step.step import StepPlan, run_step
 
@@ -101,7 +101,7 @@ def _step(context: LintContext, options: StepOptions, scratch: Path, summary: di
     else:
         model, reload_base, device = _build_miniature(context, concrete, summary)
         tokenizer = None
-    inventory = _describe(model, model.config)
+    inventory = describe_model(model, model.config)
     _same_tree(inventory, context.model.inventory, options, model_ref)
     kwargs = peft_kwargs(context)
     if kwargs.get("inference_mode") is True:
@@ -166,7 +166,8 @@ def _build_miniature(context: LintContext, concrete: str, summary: dict):
 def _load_real(context: LintContext, options: StepOptions, concrete: str, model_ref: Node | None, summary: dict):
     import torch
 
-    from lora_lint.model.inventory import InventoryBuildError, _config_and_class, _quiet_transformers
+    from lora_lint.model.inventory import quiet_transformers
+    from lora_lint.model.loading import InventoryBuildError, config_and_class
 
     weights = options.weights
     where = model_ref or context.config.anchor
@@ -178,8 +179,8 @@ def _load_real(context: LintContext, options: StepOptions, concrete: str, model_
     device = torch.device(options.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     dtype = _dtype(context)
     try:
-        with _quiet_transformers():
-            _, model_cls = _config_and_class(context.model.resolved.config, concrete,
+        with quiet_transformers():
+            _, model_cls = config_and_class(context.model.resolved.config, concrete,
                                              context.options.trust_remote_code, None, None)
 
             def load():
@@ -217,7 +218,7 @@ def _load_real(context: LintContext, options: StepOptions, concrete: str, model_
     summary["notes"] = _notes(context)
 
     def reload_base():
-        with _quiet_transformers():
+        with quiet_transformers():
             return load()
 
     return model, reload_base, tokenizer, device

@@ -10,7 +10,7 @@ from lora_lint.config import TrainerIssue
 from lora_lint.diagnostics import Span
 from lora_lint.peft_schema import peft_knowledge
 from lora_lint.source import Node
-from lora_lint.suggest import describe_value, did_you_mean
+from lora_lint.suggest import closest, describe_value, did_you_mean
 from lora_lint.trainers.llmtune.fields import SECTIONS, accept_exactly
 from lora_lint.trainers.llmtune.values import entries
 
@@ -279,19 +279,20 @@ def unknown_keys(tree: Node, section: str, path: tuple = (), skip: set = frozens
     """Keys the toolkit's schema does not have, anywhere in the file: pydantic ignores them without a word."""
     found: list[TrainerIssue] = []
     fields = SECTIONS[section]
+    present = set(entries(tree))
     for key, (key_node, value_node) in entries(tree).items():
         here = path + (key,)
         if here in skip:
             continue
         spec = fields.get(key) if isinstance(key, str) else None
         if spec is None:
-            found.append(_unknown(key, key_node, section, path))
+            found.append(_unknown(key, key_node, section, path, present))
         elif spec.kind in SECTIONS and value_node.kind == "map":
             found += unknown_keys(value_node, spec.kind, here, skip)
     return found
 
 
-def _unknown(key: Any, key_node: Node, section: str, path: tuple) -> TrainerIssue:
+def _unknown(key: Any, key_node: Node, section: str, path: tuple, present: set) -> TrainerIssue:
     where = f"`{'.'.join(map(str, path))}`" if path else "the top level"
     if section == "LoraConfig" and isinstance(key, str) and peft_knowledge().field_known(key):
         consequence = _DROPPED_MEANS.get(key, f"PEFT uses its default for `{key}`")
@@ -304,8 +305,9 @@ def _unknown(key: Any, key_node: Node, section: str, path: tuple) -> TrainerIssu
     fields = list(SECTIONS[section])
     suggestion = _LORA_ALIASES.get(key) if section == "LoraConfig" else None
     hint = f"did you mean `{suggestion}`?" if suggestion else did_you_mean(str(key), fields)
+    meant = suggestion or closest(str(key), fields)
     return TrainerIssue(
         "ignores-key", key_node,
         f"unknown key `{key_node.text}` in {where}: the toolkit's schema has no such field and ignores it",
         hint or f"the fields here are: {', '.join(fields)}",
-        path=path + (key,))
+        path=path + (key,), meant=meant if meant not in present else None)
