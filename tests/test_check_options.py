@@ -47,8 +47,9 @@ def test_output_file(lint, write, tmp_path):
 
 
 def test_statistics(lint, write, tmp_path):
-    write("a.yaml", "lora:\n  r: 0\n  lora_aplha: 16\n  lora_dropot: 1\n  target_modules: [q_proj, q_proj]\n")
-    write("b.yaml", "lora:\n  r: 8\n  lora_alhpa: 16\n  target_modules: [q_proj]\n")
+    write("a.yaml", "lora_config:\n  r: 0\n  lora_aplha: 16\n  bias: none\n  target_modules: [q_proj, q_proj]\n")
+    write("b.yaml", "lora_config:\n  r: 8\n  lora_alhpa: 16\n  lora_dropot: 1\n  bias: none\n  task_type: CAUSAL_LM\n"
+                    "  target_modules: [q_proj]\n")
     result = lint("check", tmp_path, "--statistics")
     assert result.code == 1
     assert result.out.splitlines() == ["3  LL101  error    unknown-key", "1  LL103  error    out-of-range",

@@ -25,7 +25,7 @@ def test_short_help_and_option_groups(lint):
     assert result.code == 0 and result.out.startswith("Usage: lora-lint check [OPTIONS] [PATHS]...")
     headings = [line for line in result.out.splitlines() if line and not line.startswith(" ")]
     assert headings[1:] == ["Output:", "Rule selection:", "File selection:", "Base model and PEFT:", "Exit status:",
-                            "Options:"]
+                            "Fixes:", "Training step:", "Options:"]
     assert lint("--help").out == lint("-h").out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from urllib.parse import quote
 
@@ -25,8 +26,9 @@ def _artifact(path: str) -> dict:
         try:
             candidate = candidate.resolve().relative_to(Path.cwd().resolve())
         except ValueError:
-            return {"uri": candidate.as_uri()}
-    return {"uri": quote(candidate.as_posix().removeprefix("./"), safe="/"), "uriBaseId": "%SRCROOT%"}
+            return {"uri": "file://" + quote(os.fsencode(candidate.as_posix()), safe="/")}
+    # The name's own bytes (os.fsencode): a name that is not valid UTF-8 is percent-encoded byte by byte.
+    return {"uri": quote(os.fsencode(candidate.as_posix().removeprefix("./")), safe="/"), "uriBaseId": "%SRCROOT%"}
 
 
 def document(reports: list[FileReport]) -> dict:

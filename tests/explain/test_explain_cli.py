@@ -194,7 +194,7 @@ training:
 """)
     data = lint("explain", path, "--format", "json").json
     sweep = data["sweep"]
-    assert sweep["runs"] == 12 and sweep["keys"] == ["model.hf_model_ckpt", "r", "lora_dropout"]
+    assert sweep["runs"] == 12 and sweep["keys"] == ["model.hf_model_ckpt", "lora.r", "lora.lora_dropout"]
     assert sweep["rows"][0] == ["meta-llama/Llama-3.2-1B", "8", "0.05"]
     assert sweep["rows"][-1] == ["Qwen/Qwen2.5-0.5B", "32", "0.1"]
     assert data["model"]["id"] == "meta-llama/Llama-3.2-1B"  # the first run's model

@@ -50,8 +50,9 @@ def test_control_characters_are_escaped_in_text_formats(hostile, output_format):
     assert r"\x1b[2J" in text and r"\x07" in text and r"\x9b" in text and r"\u202e" in text
     assert r"\ud800" in text
     if output_format == "concise":
-        lines = text.splitlines()
+        *lines, footer = text.splitlines()
         assert all(line.startswith(("plain.yml:", r"evil\nevil.yml:9:9: LL000 [forged] injected")) for line in lines)
+        assert footer.startswith("Found ")
     if output_format == "github":
         assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in text.splitlines())
 
@@ -59,8 +60,8 @@ def test_control_characters_are_escaped_in_text_formats(hostile, output_format):
 def test_concise_prints_one_line_per_finding(hostile):
     document = json.loads(run_cli(".", "--output-format", "json", cwd=hostile).stdout)
     findings = sum(len(entry["diagnostics"]) for entry in document["files"])
-    lines = run_cli(".", "--output-format", "concise", cwd=hostile).stdout.decode("utf-8").splitlines()
-    assert len(lines) == findings >= 4
+    *lines, footer = run_cli(".", "--output-format", "concise", cwd=hostile).stdout.decode("utf-8").splitlines()
+    assert len(lines) == findings >= 4 and footer.startswith("Found ")
 
 
 def test_json_and_sarif_stay_ascii_and_parse_strictly(hostile):

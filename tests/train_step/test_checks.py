@@ -57,11 +57,36 @@ def test_adapter_overflow_makes_the_loss_nan(step, write):
     assert entry["train_step"]["status"] == "failed" and code == 1
 
 
+TOOLKIT_ZERO_LEARNING_RATE = """\
+ablation:
+  use_ablate: false
+data:
+  file_type: huggingface
+  path: yahma/alpaca-cleaned
+  prompt: "### Instruction: {instruction}"
+  prompt_stub: "{output}"
+model:
+  hf_model_ckpt: distilbert/distilgpt2
+  bitsandbytes:
+    bnb_4bit_compute_dtype: bfloat16
+lora:
+  r: 8
+  fan_in_fan_out: true
+  target_modules: [c_attn]
+training:
+  training_args:
+    learning_rate: 0.0
+  sft_args: {}
+inference: {}
+qa: {}
+"""
+
+
 def test_zero_learning_rate_leaves_lora_b_at_zero(step, write):
-    content = "model:\n  hf_model_ckpt: distilbert/distilgpt2\nlora:\n  r: 8\n  fan_in_fan_out: true\n" \
-              "  target_modules: [c_attn]\ntraining:\n  training_args:\n    learning_rate: 0.0\n"
+    # A whole toolkit file, as `llmtune run` accepts it: only then does its learning rate reach the step.
+    content = TOOLKIT_ZERO_LEARNING_RATE
     code, entry = step(write("a.yml", content))
-    assert codes_and_lines(entry) == [("LL404", 9)]
+    assert codes_and_lines(entry) == [("LL404", 18)]
     assert _failed_checks(entry) == ["lora-b-moved"]
     # The toolkit's own preparation ran before get_peft_model.
     assert entry["train_step"]["preparation"] == ["use_cache_off", "gradient_checkpointing_enable",

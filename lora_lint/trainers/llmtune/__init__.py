@@ -167,8 +167,11 @@ def json_schema(lora_section: dict) -> dict:
     the base model under `model.hf_model_ckpt`."""
     from lora_lint.trainers.llmtune.fields import SECTIONS
 
-    toolkit = {**lora_section, "properties": {name: schema for name, schema in lora_section["properties"].items()
-                                              if name in SECTIONS["LoraConfig"]}}
+    properties = {name: schema for name, schema in lora_section["properties"].items() if name in SECTIONS["LoraConfig"]}
+    # Where the toolkit's field is narrower than PEFT's: a list or exactly `all-linear`, never a regex string.
+    properties["target_modules"] = {**properties["target_modules"], "anyOf": [
+        {"type": "array", "items": {"type": "string"}}, {"const": "all-linear"}, {"type": "null"}]}
+    toolkit = {**lora_section, "properties": properties}
     return {
         "type": "object",
         "properties": {
