@@ -118,9 +118,9 @@ def test_hook_fails_on_the_broken_config_and_skips_the_rest_quietly(hook_run):
     result, _ = hook_run
     assert result.returncode == 1
     assert "lora-lint" in result.stdout and "Failed" in result.stdout
-    assert "error: LL101 [unknown-key] unknown key `lora_aplha`" in result.stdout
+    assert "warning: LL135 [trainer-ignores-key] unknown key `lora_aplha`" in result.stdout
     assert " --> configs/broken.yml:5:3" in result.stdout
-    assert "error: LL107 [string-target-modules]" in result.stdout and " --> configs/broken.yml:6:19" in result.stdout
+    assert "error: LL130 [trainer-rejects-value]" in result.stdout and " --> configs/broken.yml:6:19" in result.stdout
     located = [line for line in result.stdout.splitlines() if line.startswith(" --> ")]
     assert located and all(line.startswith(" --> configs/broken.yml:") for line in located), located
     for quiet in ("docker-compose.yml", "k8s/job.yaml", "ci.yml", "tokenizer.json"):
