@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ from lora_lint.base_model import attach_model
 from lora_lint.config import LoraConfigView
 from lora_lint.diagnostics import Diagnostic, FileReport, Span
 from lora_lint.dialects import detect, unsupported_dialect
+from lora_lint.limits import cap_findings
+from lora_lint.matcher.regexes import SlowRegex, regex_budget
 from lora_lint.peft_schema import PeftKnowledge, peft_knowledge
 from lora_lint.registry import all_rules
 from lora_lint.rules import Finding, load_checks
@@ -45,6 +48,11 @@ class LintContext:
 
 def lint_file(path: Path, settings: Settings, options: LintOptions, explicit: bool) -> FileReport | None:
     """Lint one file. Returns None for a file found by walking a directory that is not a LoRA config."""
+    with regex_budget(settings.limits):  # the file's config regexes share one time budget
+        return _lint_file(path, settings, options, explicit)
+
+
+def _lint_file(path: Path, settings: Settings, options: LintOptions, explicit: bool) -> FileReport | None:
     display = path.as_posix()
     report = FileReport(display)
     try:
@@ -52,7 +60,7 @@ def lint_file(path: Path, settings: Settings, options: LintOptions, explicit: bo
     except OSError as exc:
         report.diagnostics.append(Diagnostic("LL003", f"cannot read file: {exc.strerror or exc}"))
         return _finish(report, settings, path)
-    parsed = parse_file(display, data)
+    parsed = parse_file(display, data, settings.limits)
     report.source_lines = parsed.lines
     if parsed.root is None:
         if not parsed.diagnostics:
@@ -106,7 +114,10 @@ def run_checks(context: LintContext, settings: Settings, path: Path, report: Fil
         if rule.needs_model and context.model is None:
             continue
         ran.add(code)
-        report.diagnostics.extend(_diagnostic(code, finding) for finding in check(context))
+        try:
+            report.diagnostics.extend([_diagnostic(code, finding) for finding in check(context)])
+        except (SlowRegex, re.error):
+            continue  # a config regex that hangs or does not compile: unusable-regex (LL330) reports it
     report.diagnostics.extend(context.notes)
     return ran
 
@@ -128,13 +139,16 @@ def _finish(report: FileReport, settings: Settings, path: Path) -> FileReport:
         diagnostic.severity = settings.severity_of(diagnostic.code)
         kept.append(diagnostic)
     kept.sort(key=lambda d: (d.span.start, d.code))
-    report.diagnostics = kept
+    report.diagnostics = cap_findings(kept, settings.limits.max_findings_per_rule)
+    report.diagnostics.sort(key=lambda d: (d.span.start, d.code))
     return report
 
 
 def _summary_line(model, result) -> str:
     if result is None:
         return "values of the wrong type: PEFT cannot build this config, so no modules get LoRA"
+    if result.error and result.error.kind == "regex_timeout":
+        return "PEFT would hang on a config regex: no modules get LoRA"
     if result.error:
         return f"PEFT would raise {result.error.type}: no modules get LoRA"
     stacks = model.top_level_stacks()

@@ -13,8 +13,9 @@ This package must not import torch, transformers or peft: the linter runs where 
 
 Modules: ``replay`` (get_peft_model / inject_adapter and the checks on its result), ``config`` (LoraConfig and its
 validation), ``targets`` (which modules target/exclude_modules select), ``layers`` (layers_to_transform indices),
-``patterns`` (rank/alpha pattern keys), ``lora_layers`` (LoRA layers on modules and parameters), ``moe`` (the v5
-MoE rewrite), ``modules_to_save``, ``tree`` (the simulated module tree), ``results``, ``constants`` (PEFT's tables).
+``patterns`` (rank/alpha pattern keys), ``regexes`` (config regexes under a time budget), ``lora_layers`` (LoRA
+layers on modules and parameters), ``moe`` (the v5 MoE rewrite), ``modules_to_save``, ``tree`` (the simulated
+module tree), ``results``, ``constants`` (PEFT's tables).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from lora_lint.matcher.config import version_tuple
 from lora_lint.matcher.constants import TASK_HEAD_MODULES
 from lora_lint.matcher.layers import layer_index_match
 from lora_lint.matcher.patterns import get_pattern_key
+from lora_lint.matcher.regexes import SlowRegex, ensure_budget
 from lora_lint.matcher.replay import Replay
 from lora_lint.matcher.results import MatchResult, PeftErrorInfo, PeftRaise, PeftWarningInfo
 
@@ -46,12 +48,16 @@ def match(inventory: dict, lora: dict, peft_version: str) -> MatchResult:
     replay = Replay(inventory, lora, version_tuple(peft_version))
     error = None
     try:
-        replay.run()
+        with ensure_budget():
+            replay.run()
     except PeftRaise as raised:
         error = raised.info
     except re.error as raised:
         # An invalid regex in target_modules, exclude_modules, modules_to_save, layers_pattern or a pattern key.
         error = PeftErrorInfo("error", "invalid_regex", f"{raised} (pattern {raised.pattern!r})")
+    except SlowRegex as raised:
+        # PEFT would still be matching (LL330 reports the pattern); the state is what it had reached.
+        error = PeftErrorInfo("hang", "regex_timeout", str(raised))
     root = replay.peft_model or replay.root
     config = replay.config
     return MatchResult(
@@ -77,11 +83,27 @@ def match(inventory: dict, lora: dict, peft_version: str) -> MatchResult:
 
 def modules_matched_by_entry(inventory: dict, entry: str) -> list[str]:
     """Module names a single ``target_modules`` list entry selects (exact full name or dotted suffix)."""
-    return [
-        record["name"]
-        for record in inventory["modules"]
-        if record["name"] and (record["name"] == entry or record["name"].endswith(f".{entry}"))
-    ]
+    return list(_names_by_suffix(inventory).get(str(entry), ()))
+
+
+_SUFFIX_INDEXES: dict[int, tuple[dict, dict[str, list[str]]]] = {}
+
+
+def _names_by_suffix(inventory: dict) -> dict[str, list[str]]:
+    """Every module name under each of its dotted suffixes (`q_proj`, `self_attn.q_proj`, ... the full name), in
+    inventory order: rules ask once per list entry, and lists can be long. Kept per inventory object (inventories
+    are cached per process; the reference keeps the id stable)."""
+    cached = _SUFFIX_INDEXES.get(id(inventory))
+    if cached is None:
+        index: dict[str, list[str]] = {}
+        for record in inventory["modules"]:
+            name = record["name"]
+            if name:
+                parts = name.split(".")
+                for start in range(len(parts)):
+                    index.setdefault(".".join(parts[start:]), []).append(name)
+        cached = _SUFFIX_INDEXES[id(inventory)] = (inventory, index)
+    return cached[1]
 
 
 def layer_index(module_name: str, layers_pattern, peft_version: str) -> Optional[int]:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import re
-
 from lora_lint.matcher.config import Config
+from lora_lint.matcher.regexes import config_match
+
+
+def pattern_key_regex(key: str, version: tuple[int, int, int]) -> str:
+    # 0.15 made the leading dotted prefix optional, so a pattern can match a top-level name.
+    return rf"(.*\.)?({key})$" if version >= (0, 15) else rf".*\.{key}$"
 
 
 def get_pattern_key(pattern_keys, key_to_match: str, version: tuple[int, int, int]) -> str:
     """peft.utils.other.get_pattern_key: the first key (in dict order) whose regex matches wins."""
     for key in pattern_keys:
-        # 0.15 made the leading dotted prefix optional, so a pattern can match a top-level name.
-        regex = rf"(.*\.)?({key})$" if version >= (0, 15) else rf".*\.{key}$"
-        if re.match(regex, key_to_match):
+        if config_match(key, pattern_key_regex(key, version), key_to_match):
             return key
     return key_to_match
 

@@ -3,7 +3,6 @@ result and the trainable flags it sets."""
 
 from __future__ import annotations
 
-import re
 from typing import Optional
 
 from lora_lint.matcher.config import Config, version_tuple
@@ -22,6 +21,8 @@ from lora_lint.matcher.constants import (
 from lora_lint.matcher.lora_layers import create_and_replace, inject_parameters
 from lora_lint.matcher.modules_to_save import set_trainable, wrap_module_to_save
 from lora_lint.matcher.moe import convert_moe_config
+from lora_lint.matcher.patterns import pattern_key_regex
+from lora_lint.matcher.regexes import config_match
 from lora_lint.matcher.results import PeftRaise, PeftWarningInfo
 from lora_lint.matcher.targets import ExcludedModule, check_target_module_exists, find_minimal_target_modules
 from lora_lint.matcher.tree import Module, build_tree, modules_tied_to_input_embedding
@@ -188,7 +189,8 @@ class Replay:
         config = self.config
         is_embedding_to_save = any(m.split(".")[-1] in EMBEDDING_LAYER_NAMES for m in config.modules_to_save or [])
         if isinstance(config.target_modules, str):
-            is_embedding_in_target = any(re.fullmatch(config.target_modules, m) for m in EMBEDDING_LAYER_NAMES)
+            is_embedding_in_target = any(config_match(config.target_modules, config.target_modules, m, full=True)
+                                         for m in EMBEDDING_LAYER_NAMES)
         else:
             is_embedding_in_target = any(
                 m.split(".")[-1] in EMBEDDING_LAYER_NAMES for m in config.target_modules or []
@@ -271,7 +273,7 @@ class Replay:
                 unmatched_keys = sorted(
                     key
                     for key in patterns
-                    if not any(re.match(rf"(.*\.)?({key})$", name) for name in self.targets)
+                    if not any(config_match(key, pattern_key_regex(key, version), name) for name in self.targets)
                 )
                 if unmatched_keys:
                     self.warn(

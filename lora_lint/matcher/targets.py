@@ -3,10 +3,9 @@ condensation of long target lists."""
 
 from __future__ import annotations
 
-import re
-
 from lora_lint.matcher.config import Config
 from lora_lint.matcher.layers import layer_index_match
+from lora_lint.matcher.regexes import config_match
 from lora_lint.matcher.results import PeftRaise
 
 
@@ -20,24 +19,28 @@ class ExcludedModule:
 EXCLUDED = ExcludedModule()
 
 
+def modules_to_save_regex(entry: str) -> str:
+    return rf"(^|.*\.){entry}($|\..*)"
+
+
 def check_target_module_exists(config: Config, key: str):
     """peft.tuners.tuners_utils.check_target_module_exists."""
     version = config.version
     if version >= (0, 14) and config.exclude_modules:
         if isinstance(config.exclude_modules, str):
-            if re.fullmatch(config.exclude_modules, key):
+            if config_match(config.exclude_modules, config.exclude_modules, key, full=True):
                 return EXCLUDED
         elif key in config.exclude_modules or any(key.endswith(f".{e}") for e in config.exclude_modules):
             return EXCLUDED
     # 0.16: modules_to_save entries, used as *regexes*, keep LoRA off the saved modules and everything below them.
     if version >= (0, 16) and config.modules_to_save:
-        if any(re.match(rf"(^|.*\.){m}($|\..*)", key) for m in config.modules_to_save):
+        if any(config_match(m, modules_to_save_regex(m), key) for m in config.modules_to_save):
             return EXCLUDED
     if version >= (0, 17) and config.target_modules is None and config.target_parameters is not None:
         return False
 
     if isinstance(config.target_modules, str):
-        return re.fullmatch(config.target_modules, key)
+        return config_match(config.target_modules, config.target_modules, key, full=True)
     if key in config.target_modules:
         # An exact full-name entry bypasses layers_to_transform.
         return True
@@ -80,7 +83,9 @@ def find_minimal_target_modules(target_modules, other_module_names) -> set[str]:
         for suffix in suffixes:
             if suffix in required or suffix in other_suffixes:
                 continue
-            if not any(item.endswith("." + req) for req in required):
+            # PEFT asks `any(item.endswith("." + req) for req in required)`: a required entry ending `item` at a dot
+            # is one of its proper suffixes, so look those up instead of scanning `required` (quadratic).
+            if not any(proper in required for proper in suffixes[:-1]):
                 required.add(suffix)
                 break
     return required if required else set(target_modules)
