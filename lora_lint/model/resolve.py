@@ -75,8 +75,12 @@ def resolve_model(
     if not reference.strip():
         result.tried.append("no model named")
         return result
-    path = Path(reference).expanduser()
-    if path.exists():
+    try:
+        path = Path(reference).expanduser()
+        exists = path.exists()
+    except (OSError, ValueError, RuntimeError):  # too long for a file name, a NUL byte, an unknown `~user`
+        path, exists = Path(reference), False
+    if exists:
         _resolve_local(result, path)
         return result  # a path that exists is what the trainer loads too: never fall through to the Hub
     result.tried.append(f"local: no directory or file {reference!r}")
