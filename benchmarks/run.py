@@ -364,6 +364,21 @@ def bench_memory(table: Table, tmp: Path, repeats: int) -> None:
               400e9 <= total <= 410e9)
 
 
+def bench_regex_budget(table: Table, n: int) -> None:
+    """Ordinary config regexes through the time-budget layer vs plain re, both timed inside one child process."""
+    script = str(REPO / "benchmarks" / "regex_budget.py")
+    run([PY, script])  # warm-up
+    guarded, plain = [], []
+    for _ in range(n):
+        result = json.loads(run([PY, script]).stdout)
+        guarded.append(result["guarded_s"])
+        plain.append(result["plain_re_s"])
+    ratio = statistics.median(guarded) / statistics.median(plain)
+    table.add(f"5. config regexes under the time budget, {result['patterns']} ordinary patterns x "
+              f"{result['names']} names (vs plain re)", median_best(guarded), median_best(plain),
+              f"{ratio:.2f}x", "<= 2x", ratio <= 2.0)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="N=3 timed repetitions and one memory run")
@@ -382,6 +397,7 @@ def main() -> int:
         bench_cold(table, tmp, n)
         bench_corpus(table, tmp, n)
         bench_memory(table, tmp, repeats)
+        bench_regex_budget(table, n)
     print()
     table.print()
     print("\nall targets met" if not table.failed else "\nSOME TARGETS MISSED")

@@ -74,9 +74,6 @@ def ensure_budget() -> Iterator[RegexBudget]:
         yield budget
 
 
-_COMPILED: dict[str, tuple[Any, bool]] = {}
-
-
 def is_risky(regex_text: str) -> bool:
     """Whether backtracking can blow up: a repeat inside a repeat, an alternation inside a repeat, a
     backreference, or three or more unbounded repeats (polynomial in the name's length). Ordinary target regexes
@@ -116,29 +113,35 @@ def is_risky(regex_text: str) -> bool:
 
 
 def _compile(regex_text: str) -> tuple[Any, bool]:
-    """The compiled pattern and whether it needs a deadline: ordinary ones run on `re` itself (PEFT's engine, no
-    overhead), risky ones on the `regex` package with a timeout."""
-    compiled = _COMPILED.get(regex_text)
-    if compiled is None:
-        plain = re.compile(regex_text)  # PEFT's error, if it has one
-        compiled = (plain, False)
-        if is_risky(regex_text):
-            import regex
+    """The compiled pattern and whether it needs a deadline: ordinary ones run on `re` itself (PEFT's engine), risky
+    ones on the `regex` package with a timeout."""
+    plain = re.compile(regex_text)  # PEFT's error, if it has one
+    if is_risky(regex_text):
+        import regex
 
-            try:
-                compiled = (regex.compile(regex_text, flags=regex.VERSION0), True)
-            except regex.error:  # syntax `re` takes and `regex` does not: PEFT's own engine, unguarded
-                pass
-        if len(_COMPILED) > 1024:
-            _COMPILED.clear()
-        _COMPILED[regex_text] = compiled
-    return compiled
+        try:
+            return regex.compile(regex_text, flags=regex.VERSION0), True
+        except regex.error:  # syntax `re` takes and `regex` does not: PEFT's own engine, unguarded
+            pass
+    return plain, False
 
 
-def config_match(pattern: str, regex_text: str, name: str, *, full: bool = False) -> Any:
+# regex text -> (bound match or fullmatch, guarded?): this runs once per module name and pattern, so the lookup is
+# one dict access.
+_MATCH: dict[str, tuple[Any, bool]] = {}
+_FULLMATCH: dict[str, tuple[Any, bool]] = {}
+
+
+def config_match(pattern: str, regex_text: str, name: str, full: bool = False) -> Any:
     """`re.match` (or `re.fullmatch`) of `regex_text`, a regex PEFT builds around the written `pattern`, on `name`."""
-    compiled, guarded = _compile(regex_text)
-    method = compiled.fullmatch if full else compiled.match
+    methods = _FULLMATCH if full else _MATCH
+    entry = methods.get(regex_text)
+    if entry is None:
+        if len(methods) > 1024:
+            methods.clear()
+        compiled, guarded = _compile(regex_text)
+        entry = methods[regex_text] = (compiled.fullmatch if full else compiled.match, guarded)
+    method, guarded = entry
     if not guarded:
         return method(name)
     budget = _budget.get() or RegexBudget()  # outside any budget block: this call alone
@@ -149,12 +152,11 @@ def config_match(pattern: str, regex_text: str, name: str, *, full: bool = False
         raise budget.give_up(pattern)
     start = time.perf_counter()
     try:
-        found = method(name, timeout=remaining)
+        return method(name, timeout=remaining)
     except TimeoutError:
         raise budget.give_up(pattern) from None
     finally:
         budget.charge(pattern, time.perf_counter() - start)
-    return found
 
 
 def peft_would_hang(pattern: str, regex_text: str, names: list[str], *, full: bool = False) -> bool:
