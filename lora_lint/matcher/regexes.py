@@ -112,10 +112,19 @@ def is_risky(regex_text: str) -> bool:
     return unbounded >= 3
 
 
+def peft_compile(regex_text: str) -> re.Pattern:
+    """`re.compile`, as PEFT calls it. Its parser recurses on nested groups: `((((...` thousands deep raises
+    RecursionError there, which PEFT does not catch either; here it is the re.error of an unusable pattern."""
+    try:
+        return re.compile(regex_text)
+    except RecursionError:
+        raise re.error("groups nested too deeply for Python's re (RecursionError)", regex_text) from None
+
+
 def _compile(regex_text: str) -> tuple[Any, bool]:
     """The compiled pattern and whether it needs a deadline: ordinary ones run on `re` itself (PEFT's engine), risky
     ones on the `regex` package with a timeout."""
-    plain = re.compile(regex_text)  # PEFT's error, if it has one
+    plain = peft_compile(regex_text)  # PEFT's error, if it has one
     if is_risky(regex_text):
         import regex
 
@@ -183,7 +192,7 @@ def peft_would_hang(pattern: str, regex_text: str, names: list[str], *, full: bo
     if pid == 0:  # the child: match, say so, and leave without running any of the parent's exit handlers
         try:
             os.close(read_end)
-            compiled = re.compile(regex_text)
+            compiled = peft_compile(regex_text)
             method = compiled.fullmatch if full else compiled.match
             for name in names:
                 method(name)

@@ -1,6 +1,6 @@
 import re
 
-from lora_lint.matcher.regexes import config_match
+from lora_lint.matcher.regexes import config_match, peft_compile
 from lora_lint.rules import Finding, rule
 
 _GROUP = re.compile(r"\((?:\?:)?([^()]*\|[^()]*)\)")
@@ -47,7 +47,7 @@ def check(ctx):
         return
     pattern = target.value
     try:
-        re.compile(pattern)
+        peft_compile(pattern)
     except re.error as exc:
         yield Finding(target.value_node, f"`target_modules` is not a valid regular expression: {exc}",
                       "PEFT compiles it with Python's re module")

@@ -3,7 +3,7 @@ import re
 from lora_lint.matcher.config import version_tuple
 from lora_lint.matcher.layers import layer_regex
 from lora_lint.matcher.patterns import pattern_key_regex
-from lora_lint.matcher.regexes import peft_would_hang
+from lora_lint.matcher.regexes import peft_compile, peft_would_hang
 from lora_lint.matcher.targets import modules_to_save_regex
 from lora_lint.rules import Finding, rule
 
@@ -42,7 +42,7 @@ def peft_hangs(ctx) -> bool:
     names = [m["name"] for m in ctx.model.inventory["modules"] if m["name"]] if ctx.model is not None else []
     for _, pattern, regex_text, full, _ in _sites(ctx):
         try:
-            re.compile(regex_text)
+            peft_compile(regex_text)
         except re.error:
             continue
         if names and peft_would_hang(pattern, regex_text, names, full=full):
@@ -50,19 +50,23 @@ def peft_hangs(ctx) -> bool:
     return False
 
 
+def _shown(pattern: str) -> str:
+    return pattern if len(pattern) <= 80 else pattern[:77] + "..."
+
+
 @rule("LL330")
 def check(ctx):
     names = [m["name"] for m in ctx.model.inventory["modules"] if m["name"]] if ctx.model is not None else []
     for node, pattern, regex_text, full, report_invalid in _sites(ctx):
         try:
-            re.compile(regex_text)
+            peft_compile(regex_text)
         except re.error as exc:
             if report_invalid:
-                yield Finding(node, f"`{pattern}` is not a valid regular expression ({exc}); PEFT compiles it "
+                yield Finding(node, f"`{_shown(pattern)}` is not a valid regular expression ({exc}); PEFT compiles it "
                                     "with Python's re module and raises re.error",
                               "escape special characters with a backslash, or close the group or set")
             continue
         if names and peft_would_hang(pattern, regex_text, names, full=full):
             yield Finding(node, "this regex backtracks catastrophically on module names; PEFT would hang here too",
-                          f"`{pattern}` nests repeats (or alternatives inside a repeat) that can match the same "
+                          f"`{_shown(pattern)}` nests repeats (or alternatives inside a repeat) that can match the same "
                           "text in many ways: write each name part once, e.g. `.*\\.(q_proj|v_proj)`")
