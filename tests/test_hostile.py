@@ -148,3 +148,23 @@ def test_aliases_within_the_limits_are_shared_not_reported():
     parsed = parse_text("c.yml", "base: &b {r: 8}\nlora:\n  <<: *b\n  x: [*b, *b]\n")
     assert parsed.diagnostics == []
     assert parsed.root.to_python() == {"base": {"r": 8}, "lora": {"x": [{"r": 8}, {"r": 8}], "r": 8}}
+
+
+# Crashes the fuzz suite found, kept as regressions.
+FUZZ_FINDINGS = {
+    "complex_keys_only.yml": ("? [a, b]\n: c\n", "LL004"),
+    "model_id_too_long.yaml": ('base_model_name_or_path: "' + "a" * 300 + '"\nr: 8\n', "LL201"),
+    "model_id_with_nul.yaml": ('base_model_name_or_path: "a\\0b"\nr: 8\n', "LL201"),
+    "regex_nested_too_deep.json": (json.dumps({"base_model_name_or_path": "openai-community/gpt2", "peft_type": "LORA",
+                                               "r": 8, "target_modules": ["c_attn"], "layers_to_transform": [0],
+                                               "layers_pattern": "(" * 3000}), "LL330"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FUZZ_FINDINGS))
+def test_fuzz_finding_is_a_diagnostic(name, lint, write, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    content, code = FUZZ_FINDINGS[name]
+    result = lint("check", "--offline", write(name, content), "--output-format", "json")
+    assert result.err == ""
+    assert code in result.codes(), result.out
