@@ -14,14 +14,20 @@ import re
 from bisect import bisect_right
 
 from lora_lint.diagnostics import Diagnostic, Position, Span
+from lora_lint.limits import Limits
 
 _TOKEN = re.compile(r"""[ \t\n\r]*(?:([{}\[\]:,])|("(?:[^"\\]|\\.)*")|([^ \t\n\r{}\[\]:,]+))""", re.S)
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 
-def build_json_tree(text: str):
+class OutsideLimits(Exception):
+    """The document crosses one of the file limits: the composer, which reports limits, must read it instead."""
+
+
+def build_json_tree(text: str, limits: Limits):
     """(root Node, diagnostics) for valid JSON text; diagnostics are duplicate keys (LL002). Nodes carry their
-    offsets in `text` (start, end exclusive), as the YAML composer's do, for fixes."""
+    offsets in `text` (start, end exclusive), as the YAML composer's do, for fixes. Raises OutsideLimits past a
+    limit on nodes, nesting or entries."""
     from lora_lint.source import Node, duplicate_key
 
     starts = [0] + [match.end() for match in _LINE_BREAK.finditer(text)]
@@ -35,6 +41,7 @@ def build_json_tree(text: str):
     pending_key: list[Node | None] = []  # per open map: the key waiting for its value
     root = None
     offset = 0
+    nodes = 0
     while True:
         match = _TOKEN.match(text, offset)
         if match is None:
@@ -43,6 +50,10 @@ def build_json_tree(text: str):
         start = match.start(match.lastindex)
         punctuation, string, bare = match.group(1), match.group(2), match.group(3)
         node = None
+        if punctuation not in (":", ",", "}", "]"):
+            nodes += 1
+            if nodes > limits.max_nodes or len(stack) >= limits.max_depth:
+                raise OutsideLimits
         if punctuation in ("{", "["):
             container = Node("map" if punctuation == "{" else "seq", Span(position(start), position(start + 1)),
                              start=start)
@@ -66,6 +77,8 @@ def build_json_tree(text: str):
             root = node
             continue
         parent, seen = stack[-1]
+        if len(parent.items) >= limits.max_list_entries or len(parent.pairs) >= limits.max_mapping_keys:
+            raise OutsideLimits
         if parent.kind == "seq":
             parent.items.append(node)
         elif pending_key[-1] is None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -13,11 +14,14 @@ from lora_lint.config import LoraConfigView, TrainerReading
 from lora_lint.diagnostics import Diagnostic, FileReport, Severity, Span
 from lora_lint.files import FileTooLarge, NotRegularFile, read_regular_file
 from lora_lint.trainers import TRAINER_RULES, detect, unsupported_dialect
+from lora_lint.limits import cap_findings
+from lora_lint.matcher.regexes import SlowRegex, regex_budget
 from lora_lint.peft_schema import PeftKnowledge, peft_knowledge
 from lora_lint.registry import all_rules
 from lora_lint.rules import Finding, load_checks
 from lora_lint.settings import Settings
-from lora_lint.source import MAX_FILE_BYTES, MAX_INT_BITS, Node, ParsedFile, parse_file
+from lora_lint.scalars import MAX_INT_BITS
+from lora_lint.source import Node, ParsedFile, parse_file
 from lora_lint.suppress import apply_suppressions, find_suppressions, unused_suppressions
 
 
@@ -65,16 +69,25 @@ def lint_file(path: Path, settings: Settings, options: LintOptions, explicit: bo
 def lint_or_skip(path: Path, settings: Settings, options: LintOptions, explicit: bool,
                  data: bytes | None = None, display: str | None = None) -> FileReport | Skipped:
     """Lint one file (its bytes given for stdin, `display` naming it), or say why a walked file is skipped."""
+    with regex_budget(settings.limits):  # the file's config regexes share one time budget
+        return _lint_or_skip(path, settings, options, explicit, data, display)
+
+
+def _lint_or_skip(path: Path, settings: Settings, options: LintOptions, explicit: bool, data: bytes | None,
+                  display: str | None) -> FileReport | Skipped:
     from lora_lint.sniff import NOT_LORA, skip_reason
 
     display = display or path.as_posix()
     report = FileReport(display)
     if data is None:
         try:
-            data = read_regular_file(path, MAX_FILE_BYTES)  # never more: the path may be /dev/zero or a huge file
+            data = read_regular_file(path, settings.limits.max_file_bytes)  # never more: the path may be /dev/zero or a huge file
         except FileTooLarge:
+            if not explicit:
+                return Skipped(display, NOT_LORA)  # a big file met while walking (a tokenizer, weights) is no config
             report.diagnostics.append(Diagnostic(
-                "LL003", f"file is over {MAX_FILE_BYTES // 1024 // 1024} MiB, the most lora-lint reads of a config",
+                "LL003", f"file is over {settings.limits.max_file_bytes:,} bytes, the most lora-lint reads of a config "
+                "(`max-file-bytes`)",
                 help="a LoRA config is a few kilobytes: check that this is the file you meant"))
             return _finish(report, settings, path)
         except NotRegularFile as exc:
@@ -89,7 +102,7 @@ def lint_or_skip(path: Path, settings: Settings, options: LintOptions, explicit:
     forced = options.dialect or settings.dialect
     if not explicit and (reason := skip_reason(display, data, forced)) is not None:
         return Skipped(display, reason)
-    parsed = parse_file(display, data)
+    parsed = parse_file(display, data, settings.limits)
     report.source_lines = parsed.lines
     if parsed.root is None:
         if not parsed.diagnostics:
@@ -227,7 +240,10 @@ def run_checks(context: LintContext, settings: Settings, path: Path, found: list
         if not context.config.kwargs_known and code not in trainer_codes:
             continue
         ran.add(code)
-        found.extend(_diagnostic(code, finding) for finding in check(context))
+        try:
+            found.extend([_diagnostic(code, finding) for finding in check(context)])
+        except (SlowRegex, re.error):
+            continue  # a config regex that hangs or does not compile: unusable-regex (LL330) reports it
     found.extend(context.notes)
     return ran
 
@@ -249,13 +265,16 @@ def _finish(report: FileReport, settings: Settings, path: Path) -> FileReport:
         diagnostic.severity = settings.severity_of(diagnostic.code)
         kept.append(diagnostic)
     kept.sort(key=lambda d: (d.span.start, d.code))
-    report.diagnostics = kept
+    report.diagnostics = cap_findings(kept, settings.limits.max_findings_per_rule)
+    report.diagnostics.sort(key=lambda d: (d.span.start, d.code))
     return report
 
 
 def _summary_line(model, result) -> str:
     if result is None:
         return "values of the wrong type: PEFT cannot build this config, so no modules get LoRA"
+    if result.error and result.error.kind == "regex_timeout":
+        return "PEFT would hang on a config regex: no modules get LoRA"
     if result.error:
         return f"PEFT would raise {result.error.type}: no modules get LoRA"
     stacks = model.top_level_stacks()

@@ -9,11 +9,13 @@ from pathlib import Path
 
 from lora_lint.diagnostics import Severity
 from lora_lint.files import read_regular_file
+from lora_lint.limits import DEFAULT_LIMITS, Limits, LimitsError, limits_from_table
 from lora_lint.registry import UnknownRuleError, all_rules, expand_selector
 
 
 SETTINGS_FILES = (".lora-lint.toml", "pyproject.toml")
-_KNOWN_KEYS = {"select", "ignore", "exclude", "severity", "per-file-ignores", "models", "dialect", "peft-version"}
+_KNOWN_KEYS = {"select", "ignore", "exclude", "severity", "per-file-ignores", "models", "dialect", "peft-version",
+               "limits"}
 
 
 class SettingsError(ValueError):
@@ -30,6 +32,7 @@ class Settings:
     models: list[tuple[str, str]] = field(default_factory=list)  # (glob, model id or path)
     dialect: str | None = None
     peft_version: str | None = None  # the PEFT release the training machine runs
+    limits: Limits = DEFAULT_LIMITS  # bounds on what one file may cost (lora_lint/limits.py)
     source: Path | None = None  # the settings file these came from
     root: Path = field(default_factory=Path.cwd)  # globs are relative to this directory
 
@@ -210,6 +213,11 @@ def settings_from_table(table: dict, source: Path | None, root: Path) -> Setting
                 f"{type(version).__name__} {version!r}, which drops what it cannot hold (0.10 becomes 0.1); "
                 f"write it as you mean it, e.g. peft-version = \"0.10.0\"")
         settings.peft_version = parse_version(version, f"{source}: peft-version")
+    if "limits" in table:
+        try:
+            settings.limits = limits_from_table(table["limits"], f"{source}: limits")
+        except LimitsError as exc:
+            raise SettingsError(str(exc)) from None
     return settings
 
 

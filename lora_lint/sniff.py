@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from lora_lint.diagnostics import FILE_START
-from lora_lint.source import MAX_FILE_BYTES, Node
+from lora_lint.source import Node
 
 NOT_LORA = "not a LoRA config"
 # Below this size composing a YAML file costs a few milliseconds: no need to guess.
@@ -24,7 +24,7 @@ _DETECTION_DEPTH = 2
 def skip_reason(name: str, data: bytes, forced_dialect: str | None) -> str | None:
     """Why a walked file is certainly not a config lora-lint reads (NOT_LORA or a dialect not read yet), or None
     when it needs the full parse."""
-    if len(data) > MAX_FILE_BYTES or b"\x00" in data[:8192]:
+    if b"\x00" in data[:8192]:  # binary (a walked file over the size limit was never read)
         return NOT_LORA
     try:
         text = data.decode("utf-8-sig")

@@ -8,18 +8,24 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lora_lint.json_source import build_json_tree
-from lora_lint.source import _TreeBuilder
+from lora_lint.json_source import OutsideLimits, build_json_tree
+from lora_lint.limits import DEFAULT_LIMITS, Limits
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 
 def composed(text: str):
-    """The tree and diagnostics ruamel.yaml's composer gives (what JSON files were parsed with before)."""
+    """The tree and diagnostics the composer gives (ruamel.yaml's parser events: what a JSON file past a limit is
+    read with)."""
     from ruamel.yaml import YAML
 
-    builder = _TreeBuilder(is_json=True)
-    return builder.build(YAML(typ="safe", pure=True).compose(text)), builder.diagnostics
+    from lora_lint.compose import Composer, scanner_class
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.Scanner = scanner_class()
+    composer = Composer(yaml.resolver, True, DEFAULT_LIMITS)
+    composer.compose(yaml.parse(text))
+    return composer.root, composer.diagnostics
 
 
 def same_value(a, b) -> bool:
@@ -44,7 +50,7 @@ def assert_same_tree(ours, theirs, where="$"):
 
 def assert_agrees(text: str):
     json.loads(text)  # only valid JSON reaches the tree builder
-    ours, our_diagnostics = build_json_tree(text)
+    ours, our_diagnostics = build_json_tree(text, DEFAULT_LIMITS)
     theirs, their_diagnostics = composed(text)
     assert_same_tree(ours, theirs)
     assert [(d.code, d.message, d.span) for d in our_diagnostics] == [
@@ -74,7 +80,7 @@ def test_layouts_duplicates_and_line_breaks():
 def test_values_are_what_json_loads_gives_where_yaml_differs():
     # A surrogate pair is one character to json.loads (and to PEFT reading the file); YAML leaves two halves.
     text = '{"a": "\\ud83d\\ude00", "b": NaN}'
-    root, _ = build_json_tree(text)
+    root, _ = build_json_tree(text, DEFAULT_LIMITS)
     assert root.get("a").value == json.loads(text)["a"] == "\U0001F600"
     assert math.isnan(root.get("b").value)
 
@@ -95,3 +101,14 @@ DOCUMENTS = st.recursive(SCALARS, lambda inner: st.one_of(
        separators=st.sampled_from([None, (",", ":"), (" , ", " : ")]))
 def test_generated_documents_agree_with_ruamel(document, indent, ascii, separators):
     assert_agrees(json.dumps(document, indent=indent, ensure_ascii=ascii, separators=separators))
+
+
+def test_a_document_past_a_limit_goes_to_the_composer():
+    import pytest
+
+    for limits, text in [(Limits(max_depth=2), '{"a": {"b": {"c": 1}}}'), (Limits(max_list_entries=2), "[1, 2, 3]"),
+                         (Limits(max_mapping_keys=1), '{"a": 1, "b": 2}'), (Limits(max_nodes=3), "[1, 2, 3]")]:
+        with pytest.raises(OutsideLimits):
+            build_json_tree(text, limits)
+    root, _ = build_json_tree("[1, 2, 3]", Limits(max_list_entries=3, max_nodes=4))
+    assert [item.value for item in root.items] == [1, 2, 3]

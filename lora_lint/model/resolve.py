@@ -85,11 +85,11 @@ def resolve_model(
     if problem is not None:
         result.tried.append(f"nothing looked up: {problem}")
         return result
-    path = Path(reference).expanduser()
     try:
+        path = Path(reference).expanduser()
         exists = path.exists()
-    except (OSError, ValueError) as exc:  # too long for the file system, or a NUL in it: no path, no Hub id
-        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+    except (OSError, ValueError, RuntimeError) as exc:  # too long for a file name, a NUL byte, an unknown `~user`
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         result.tried.append(f"local: {reference[:80]!r}... is not a usable path ({reason})")
         return result
     if exists:

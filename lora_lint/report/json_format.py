@@ -6,7 +6,7 @@ import json
 
 from lora_lint.diagnostics import FileReport, Severity
 from lora_lint.report.escape import valid_unicode
-from lora_lint.source import MAX_INT_BITS
+from lora_lint.scalars import MAX_INT_BITS
 
 FORMAT_VERSION = 1
 

@@ -12,6 +12,7 @@ import warnings
 
 from lora_lint.base_model import peft_kwargs
 from lora_lint.rules import Finding, rule
+from lora_lint.rules.unusable_regex import peft_hangs
 
 # Config keys whose name in a PEFT message says which line the message is about, most specific first.
 _KEYS_BY_MENTION = ("fan_in_fan_out", "exclude_modules", "layers_to_transform", "layers_pattern", "modules_to_save",
@@ -24,8 +25,8 @@ class PeftDisagreement(Exception):
 
 @rule("LL320")
 def check(ctx):
-    if not ctx.options.peft_dry_run or ctx.model.match is None:
-        return
+    if not ctx.options.peft_dry_run or ctx.model.match is None or peft_hangs(ctx):
+        return  # a config regex PEFT would hang on: unusable-regex (LL330) reports it
     from lora_lint.progress import status
 
     with status(f"PEFT dry run: get_peft_model on the meta skeleton of {ctx.model.name}"):

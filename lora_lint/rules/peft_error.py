@@ -5,7 +5,7 @@ from lora_lint.rules import Finding, rule
 EXPLAINED = {"target_modules_not_found", "unsupported_target_module", "model_cannot_generate",
              "layers_pattern_with_regex", "layers_to_transform_with_regex",
              "layers_pattern_without_layers_to_transform", "invalid_task_type", "target_parameters_str",
-             "lora_bias_unsupported", "invalid_rank"}
+             "lora_bias_unsupported", "invalid_rank", "invalid_regex", "regex_timeout"}
 
 
 # What to do about the errors this rule reports, by the matcher's error kind.

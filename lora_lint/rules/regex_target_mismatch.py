@@ -1,5 +1,6 @@
 import re
 
+from lora_lint.matcher.regexes import config_match, peft_compile
 from lora_lint.rules import Finding, rule
 
 _GROUP = re.compile(r"\((?:\?:)?([^()]*\|[^()]*)\)")
@@ -46,13 +47,13 @@ def check(ctx):
         return
     pattern = target.value
     try:
-        regex = re.compile(pattern)
+        peft_compile(pattern)
     except re.error as exc:
         yield Finding(target.value_node, f"`target_modules` is not a valid regular expression: {exc}",
                       "PEFT compiles it with Python's re module")
         return
     names = [m["name"] for m in ctx.model.inventory["modules"] if m["name"]]
-    if not any(regex.fullmatch(name) for name in names):
+    if not any(config_match(pattern, pattern, name, full=True) for name in names):
         if re.fullmatch(r"[A-Za-z0-9_.]+", pattern):
             return  # a bare name: string-target-modules (LL107) says why
         yield Finding(target.value_node,
@@ -62,7 +63,7 @@ def check(ctx):
         return
     for alternative, selecting in _branches(pattern):
         try:
-            if not any(re.fullmatch(selecting, name) for name in names):
+            if not any(config_match(pattern, selecting, name, full=True) for name in names):
                 yield Finding(target.value_node,
                               f"the alternative `{alternative}` in `{pattern}` matches no module; the rest do, "
                               "so PEFT trains without it and says nothing",

@@ -23,6 +23,8 @@ def _lora_section(node: Node) -> bool:
     if node.kind != "map" or not node.pairs:
         return False
     keys = {str(k.value) for k, _ in node.pairs if k.kind == "scalar"}
+    if not keys:
+        return False  # only complex keys (`? [a, b]`): no LoraConfig field
     peft_type = node.get("peft_type")
     if peft_type is not None and peft_type.kind == "scalar":
         return str(peft_type.value).upper() == PEFT_TYPE_LORA
