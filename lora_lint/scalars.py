@@ -12,19 +12,19 @@ from lora_lint.diagnostics import Diagnostic, Span
 # of at most this many bits prints in at most 4,300 digits.
 MAX_INT_BITS = 14_284
 
-_YAML11_BOOL = re.compile(r"^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$")
-_YAML11_TRUE = {"yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"}
-_YAML11_FLOAT = re.compile(
+YAML11_BOOL = re.compile(r"^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$")
+YAML11_TRUE = {"yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"}
+YAML11_FLOAT = re.compile(
     r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?"
     r"|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
     r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*"
     r"|[-+]?\.(?:inf|Inf|INF)"
     r"|\.(?:nan|NaN|NAN))$"
 )
-_YAML11_INT = re.compile(
+YAML11_INT = re.compile(
     r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$"
 )
-_YAML11_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+YAML11_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 
 
 def scalar_value(tag: str, text: str, style: Any, is_json: bool) -> Any:
@@ -35,13 +35,13 @@ def scalar_value(tag: str, text: str, style: Any, is_json: bool) -> Any:
         return _construct_by_tag(tag, text)
     if tag not in _IMPLICIT_TAGS:
         return text  # explicit tags such as !!binary: keep what was written
-    if _YAML11_NULL.match(text):
+    if YAML11_NULL.match(text):
         return None
-    if _YAML11_BOOL.match(text):
-        return text in _YAML11_TRUE
-    if _YAML11_INT.match(text):
+    if YAML11_BOOL.match(text):
+        return text in YAML11_TRUE
+    if YAML11_INT.match(text):
         return _yaml11_int(text)
-    if _YAML11_FLOAT.match(text):
+    if YAML11_FLOAT.match(text):
         return _yaml11_float(text)
     return text
 

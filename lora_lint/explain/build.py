@@ -29,7 +29,7 @@ def build_report(path: Path, options: ExplainOptions, settings: Settings | None 
     """Everything `check` finds out about ``path``, laid out for people. Raises SettingsError for bad settings."""
     settings = settings or settings_for_directory(path.resolve().parent)
     try:
-        parsed = parse_file(path.as_posix(), path.read_bytes())
+        parsed = parse_file(path.as_posix(), path.read_bytes(), settings.limits)
     except OSError:  # lint_file reports it (LL003)
         parsed = None
     reading = detect(parsed.root, options.lint.dialect or settings.dialect) if parsed and parsed.root else None

@@ -12,7 +12,8 @@ import json
 import re
 
 from lora_lint.diagnostics import Applicability, Edit, Fix
-from lora_lint.source import _YAML11_BOOL, _YAML11_FLOAT, _YAML11_INT, _YAML11_NULL, Node
+from lora_lint.scalars import YAML11_BOOL, YAML11_FLOAT, YAML11_INT, YAML11_NULL
+from lora_lint.source import Node
 
 SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE
 
@@ -109,7 +110,7 @@ def _item_line(text: str, item: Node) -> tuple[int, int] | None:
 
 def yaml_reads_as_string(value: str) -> bool:
     """Whether PyYAML (YAML 1.1) reads `value`, written plain, as this very string."""
-    return not any(pattern.match(value) for pattern in (_YAML11_BOOL, _YAML11_INT, _YAML11_FLOAT, _YAML11_NULL))
+    return not any(pattern.match(value) for pattern in (YAML11_BOOL, YAML11_INT, YAML11_FLOAT, YAML11_NULL))
 
 
 def _fix(edit: Edit, applicability: Applicability, message: str) -> Fix:

@@ -56,6 +56,15 @@ def create_and_replace(replay: Replay, key: str) -> None:
         raise PeftRaise(
             "ValueError", "invalid_rank", f"`r` should be a positive integer value but the value passed is {r}"
         )
+    if kind in CONV_KINDS and replay.version >= (0, 16) and r % conv_groups(target.info, replay.version) != 0:
+        # PEFT 0.16+ builds grouped LoRA convs (lora/layer.py, _ConvNd.__init__) and refuses a rank they cannot split.
+        raise PeftRaise(
+            "ValueError",
+            "conv_rank_not_divisible_by_groups",
+            f"Targeting a {target.cls} with groups={conv_groups(target.info, replay.version)} and rank {r}. "
+            "Currently, support is limited to conv layers where the rank is divisible by groups. "
+            "Either choose a different rank or do not target this specific layer.",
+        )
     if config.lora_bias and kind != "embedding" and "bias" not in target.params:
         replay.warn(
             "lora_bias_without_base_bias",
@@ -65,6 +74,16 @@ def create_and_replace(replay: Replay, key: str) -> None:
     parent.children[target_name] = lora_layer(replay, target, kind, r)
     replay.rank[key] = r
     replay.alpha[key] = alpha
+
+CONV_KINDS = ("conv1d", "conv2d", "conv3d")
+
+
+def conv_groups(info: dict, version: tuple[int, int, int]) -> int:
+    """The groups of a conv layer as its LoRA layer uses them: PEFT before 0.16 ignored them (plain LoRA convs)."""
+    if version < (0, 16):
+        return 1
+    return info["in_features"] // info["weight_shape"][1]
+
 
 def lora_layer(replay: Replay, base: Module, kind: str, r: int) -> Module:
     """A LoRA layer around ``base`` with its sub-modules in PEFT's registration order."""
@@ -78,8 +97,8 @@ def lora_layer(replay: Replay, base: Module, kind: str, r: int) -> Module:
         embedding_a.params[ADAPTER_NAME] = Param(r * in_features, True)
         embedding_b.params[ADAPTER_NAME] = Param(out_features * r, True)
     else:
-        kernel = info["weight_shape"][2:] if kind in ("conv1d", "conv2d", "conv3d") else []
-        groups = in_features // info["weight_shape"][1] if kernel else 1
+        kernel = info["weight_shape"][2:] if kind in CONV_KINDS else []
+        groups = conv_groups(info, replay.version) if kernel else 1
         lora_a[ADAPTER_NAME] = Module("Linear")
         lora_a[ADAPTER_NAME].params["weight"] = Param(r * in_features * prod(kernel or [1]), True)
         lora_b[ADAPTER_NAME] = Module("Linear")

@@ -300,7 +300,7 @@ def _learning_rate(context: LintContext) -> tuple[float, Node | None]:
 def _context(path: Path, settings: Settings, options: LintOptions) -> LintContext | None:
     """The lint context of a file `check` found clean: its config view and resolved model (cached per process)."""
     display = path.as_posix()
-    parsed = parse_file(display, path.read_bytes())
+    parsed = parse_file(display, path.read_bytes(), settings.limits)
     if parsed.root is None:
         return None
     reading = detect(parsed.root, options.dialect or settings.dialect)
@@ -333,7 +333,7 @@ def _add(report: FileReport, settings: Settings, path: Path, findings: list[tupl
         diagnostics.append(Diagnostic(code, finding.message, span, help=finding.help, name=rules[code].name,
                                       severity=settings.severity_of(code)))
     if diagnostics:
-        parsed = parse_file(path.as_posix(), path.read_bytes())
+        parsed = parse_file(path.as_posix(), path.read_bytes(), settings.limits)
         suppressions, _ = find_suppressions(parsed.lines, parsed.root)
         report.diagnostics += apply_suppressions(diagnostics, suppressions)
     report.diagnostics.sort(key=lambda d: (d.span.start, d.code))

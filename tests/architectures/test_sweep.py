@@ -18,14 +18,9 @@ pytest.importorskip("peft")
 from .tiny_configs import sweep_classes, swept_model_types  # noqa: E402
 from .sweep import sweep_type  # noqa: E402
 
-# Cases where the lint's PEFT replay (lora_lint/matcher.py, not the inventory) is known to disagree with PEFT, with
+# Cases where the lint's PEFT replay (lora_lint/matcher/, not the inventory) is known to disagree with PEFT, with
 # what PEFT does that the replay does not. A listed case that starts to agree fails the test: take it off the list.
 KNOWN_REPLAY_GAPS = {
-    ("nystromformer", "AutoModelForSequenceClassification", "own-leaves"):
-        "PEFT raises ValueError when r is not divisible by a targeted Conv2d's groups (lora/layer.py, Conv "
-        "update_layer); the inventory has the groups (in_features // weight_shape[1]), the replay does not check it",
-    ("nystromformer", "AutoModelForSequenceClassification", "own-leaves-layer-0"):
-        "the same Conv2d groups check",
     ("pp_formulanet", "AutoModelForImageTextToText", "all-linear"):
         "PEFT calls model.enable_input_require_grads(), and this model's get_input_embeddings raises "
         "NotImplementedError: PEFT cannot wrap the model with any config",
