@@ -227,7 +227,8 @@ def run_checks(context: LintContext, settings: Settings, path: Path, found: list
         if not context.config.kwargs_known and code not in trainer_codes:
             continue
         ran.add(code)
-        found.extend(_diagnostic(code, finding) for finding in check(context))
+        diagnostics = [_diagnostic(code, finding) for finding in check(context)]
+        found.extend(diagnostics if code in trainer_codes else map(context.config.in_trainer_words, diagnostics))
     found.extend(context.notes)
     return ran
 
