@@ -26,9 +26,12 @@ _AXOLOTL_KEYS = ("base_model", "lora_r", "lora_alpha", "lora_target_modules", "l
 
 
 def looks_like(root: Node) -> bool:
-    adapter = root.get("adapter")
-    return (adapter is not None and adapter.kind == "scalar" and adapter.value in _ADAPTERS
-            and any(root.get(key) is not None for key in _AXOLOTL_KEYS))
+    """`adapter:` (even empty: a full fine-tune that keeps its LoRA keys) beside axolotl's keys, or `base_model`
+    beside `lora_*` keys."""
+    keys = {str(key.value) for key, _ in root.pairs if key.kind == "scalar"}
+    if "adapter" in keys:
+        return bool(keys & set(_AXOLOTL_KEYS))
+    return "base_model" in keys and any(key.startswith("lora_") for key in keys)
 
 
 def read(root: Node, force: bool) -> TrainerReading | None:
@@ -41,7 +44,9 @@ def read(root: Node, force: bool) -> TrainerReading | None:
     data = python_value(root)
     cfg, issues = check(data, root)
     issues = unknown_keys(root) + issues
-    if cfg is not None and cfg.get("lora_model_dir"):
+    if cfg is not None and cfg.get("adapter") not in _ADAPTERS:
+        issues.append(_no_lora(root, cfg))
+    elif cfg is not None and cfg.get("lora_model_dir"):
         issues.append(_adapter_loaded(root, cfg))
     elif cfg is not None:
         issues += _fails_in_peft(root, cfg)
@@ -49,6 +54,19 @@ def read(root: Node, force: bool) -> TrainerReading | None:
         issue.runs = (1,)
     view = build_view(root, cfg, issues)
     return TrainerReading(NAME, [view], 1, dict(PINS), failure=next((i for i in issues if i.blocking), None))
+
+
+def _no_lora(root: Node, cfg: dict) -> TrainerIssue:
+    from lora_lint.trainers.axolotl.kwargs import LORA_KEYS
+
+    written = [key for key in LORA_KEYS if root.get(key) is not None]
+    adapter = cfg.get("adapter")
+    what = ("without an `adapter` axolotl fine-tunes every weight of the model" if not adapter else
+            f"`adapter: {adapter}` is not LoRA")
+    return TrainerIssue(
+        "ignores-key", root.key_node("adapter") or (root.key_node(written[0]) if written else root),
+        f"{what}: {', '.join(f'`{key}`' for key in written) or 'the LoRA keys'} do nothing",
+        "write `adapter: lora` (or `qlora` with `load_in_4bit: true`) to train a LoRA adapter", path=("adapter",))
 
 
 def _adapter_loaded(root: Node, cfg: dict) -> TrainerIssue:

@@ -91,7 +91,8 @@ def build_view(root: Node, cfg: dict | None, issues: list[TrainerIssue]) -> Lora
     from lora_lint.trainers.axolotl import NAME, model_ref
 
     view = LoraConfigView(NAME, root, {}, {}, model_ref=model_ref(root), issues=issues,
-                          kwargs_known=cfg is not None and not cfg.get("lora_model_dir"),
+                          kwargs_known=cfg is not None and cfg.get("adapter") in ("lora", "qlora")
+                          and not cfg.get("lora_model_dir"),
                           vocabulary=dict(VOCABULARY))
     if cfg is None:
         return view
