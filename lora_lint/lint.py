@@ -110,7 +110,6 @@ def lint_or_skip(path: Path, settings: Settings, options: LintOptions, explicit:
         report.diagnostics.append(_not_a_lora_config(parsed.root))
         return _finish(report, settings, path)
     report.dialect = reading.trainer
-    report.trainer = reading.summary() if reading.trainer != "peft" else None
     report.diagnostics.extend(parsed.diagnostics)
 
     peft = peft_knowledge(options.peft_version or settings.peft_version)
@@ -127,6 +126,8 @@ def lint_or_skip(path: Path, settings: Settings, options: LintOptions, explicit:
         found: list[Diagnostic] = []
         checked |= run_checks(context, settings, path, found)
         per_run.append(found)
+    # After the model is attached: a trainer may compute kwargs from the model (axolotl's all-linear scan).
+    report.trainer = reading.summary() if reading.trainer != "peft" else None
     report.diagnostics += merge_runs(per_run, reading)
     suppressions, problems = find_suppressions(parsed.lines, parsed.root)
     report.diagnostics = apply_suppressions(report.diagnostics, suppressions) + problems
