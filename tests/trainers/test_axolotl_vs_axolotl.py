@@ -182,3 +182,29 @@ def test_all_linear_scan_agrees(reference):
         model = build_skeleton(entry.config(), entry.architecture or "AutoModel")
     AXOLOTL_CASES["architectures scanned"] += 1
     assert find_all_linear_names(_describe(model, model.config)) == sorted(oracle.find_all_linear_names(model))
+
+
+def test_field_names_are_axolotls():
+    """lora_lint/data/axolotl_fields.json: every top-level key of axolotl's merged schema (names and aliases)."""
+    from lora_lint.trainers.axolotl.schema import all_fields
+
+    _, merged = oracle._MERGED
+    names = set()
+    for name, info in merged.model_fields.items():
+        names |= {name} | ({info.alias} if info.alias else set())
+        alias = info.validation_alias
+        names |= {alias} if isinstance(alias, str) else {c for c in getattr(alias, "choices", ()) if isinstance(c, str)}
+    assert set(all_fields()) == names
+
+
+def test_lora_fields_are_copied_from_axolotls_schema():
+    """schema.py's AxolotlLora: each field with axolotl's own annotation and default (nested sections by shape)."""
+    from lora_lint.trainers.axolotl.schema import AxolotlLora
+
+    _, merged = oracle._MERGED
+    for name, ours in AxolotlLora.model_fields.items():
+        theirs = merged.model_fields[name]
+        assert ours.get_default() == theirs.get_default(), name
+        assert ours.alias == theirs.alias, name
+        if name != "peft":
+            assert repr(ours.annotation).replace("typing.", "") == repr(theirs.annotation).replace("typing.", ""), name

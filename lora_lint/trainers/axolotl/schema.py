@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
@@ -63,11 +63,14 @@ class AxolotlLora(BaseModel):
 FIELDS = {name if name != "type_of_model" else "model_type" for name in AxolotlLora.model_fields}
 
 
+# Generated from the installed axolotl (tests/trainers/test_axolotl_vs_axolotl.py checks it is current).
+FIELD_NAMES = Path(__file__).resolve().parents[2] / "data" / "axolotl_fields.json"
+
+
 @lru_cache(maxsize=1)
 def all_fields() -> frozenset[str]:
     """Every top-level key axolotl's merged schema has (field names and aliases)."""
-    text = resources.files("lora_lint.data").joinpath("axolotl_fields.json").read_text()
-    return frozenset(json.loads(text))
+    return frozenset(json.loads(FIELD_NAMES.read_text(encoding="utf-8")))
 
 
 def validate(data: dict[str, Any]) -> tuple[dict[str, Any] | None, list[dict]]:
