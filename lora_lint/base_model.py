@@ -134,6 +134,8 @@ def attach_model(context: LintContext, settings_model: str | None) -> None:
             help="pass --trust-remote-code if you trust the model's repository" if needs_code else
             "pass --model with a catalogued or local model of the same architecture"))
         return
+    if context.config.complete is not None:
+        context.config.complete(result.inventory)
     context.model = ModelContext(resolved, model_class, result.inventory, result.notes,
                                  _match(context, result.inventory), defaulted=defaulted)
 
@@ -152,11 +154,17 @@ def peft_kwargs(context: LintContext) -> dict[str, Any]:
     return {key: value for key, value in context.config.kwargs().items() if context.peft.field_available(key)}
 
 
+# Flags PEFT only tests for truth: None (axolotl passes `fan_in_fan_out=None` when the file leaves it out) is False.
+NONE_AS_FALSE = {"fan_in_fan_out"}
+
+
 def _match(context: LintContext, inventory: dict) -> Any:
     """Replay PEFT on the inventory, unless a value has the wrong type (LL102 reports that; PEFT would crash)."""
     kwargs = peft_kwargs(context)
     for key, value in kwargs.items():
         expected = FIELD_TYPES.get(key)
+        if value is None and key in NONE_AS_FALSE:
+            continue
         if expected is not None and not any(matches_type(value, t) for t in expected):
             return None
     return _cached_match(inventory, json.dumps(kwargs, sort_keys=True, default=str), str(context.peft.version))

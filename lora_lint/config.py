@@ -8,8 +8,9 @@ they never deal with a trainer's layout or quirks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable
 
 from lora_lint.diagnostics import Span
 from lora_lint.peft_schema import FIELD_TYPES, matches_type
@@ -88,6 +89,22 @@ class LoraConfigView:
     # The LoRA kwargs are known even if the trainer stops elsewhere (a missing `qa:` section, say): what PEFT
     # will receive once the file runs. False: the LoRA section itself is rejected, so PEFT-level rules skip the run.
     kwargs_known: bool = True
+    # The trainer's own key for each LoraConfig kwarg it passes (`target_modules` -> `lora_target_modules`), so
+    # that messages about this run speak the trainer's language.
+    vocabulary: dict[str, str] = field(default_factory=dict)
+    # Kwargs the trainer computes from the loaded model (axolotl's all-linear scan): called with the inventory.
+    complete: Callable[[dict], None] | None = None
+
+    def in_trainer_words(self, diagnostic):
+        """The diagnostic with each backticked LoraConfig name this trainer spells otherwise in its own name."""
+        if not self.vocabulary:
+            return diagnostic
+        pattern = re.compile(r"`(" + "|".join(map(re.escape, self.vocabulary)) + r")(?=[`:= \]])")
+
+        def words(text):
+            return text and pattern.sub(lambda m: "`" + self.vocabulary[m.group(1)], text)
+
+        return replace(diagnostic, message=words(diagnostic.message), help=words(diagnostic.help))
 
     @property
     def anchor(self) -> Node:

@@ -123,7 +123,6 @@ def _lint_or_skip(path: Path, settings: Settings, options: LintOptions, explicit
         report.diagnostics.append(_not_a_lora_config(parsed.root))
         return _finish(report, settings, path)
     report.dialect = reading.trainer
-    report.trainer = reading.summary() if reading.trainer != "peft" else None
     report.diagnostics.extend(parsed.diagnostics)
 
     peft = peft_knowledge(options.peft_version or settings.peft_version)
@@ -140,6 +139,8 @@ def _lint_or_skip(path: Path, settings: Settings, options: LintOptions, explicit
         found: list[Diagnostic] = []
         checked |= run_checks(context, settings, path, found)
         per_run.append(found)
+    # After the model is attached: a trainer may compute kwargs from the model (axolotl's all-linear scan).
+    report.trainer = reading.summary() if reading.trainer != "peft" else None
     report.diagnostics += merge_runs(per_run, reading)
     suppressions, problems = find_suppressions(parsed.lines, parsed.root)
     report.diagnostics = apply_suppressions(report.diagnostics, suppressions) + problems
@@ -241,9 +242,10 @@ def run_checks(context: LintContext, settings: Settings, path: Path, found: list
             continue
         ran.add(code)
         try:
-            found.extend([_diagnostic(code, finding) for finding in check(context)])
+            diagnostics = [_diagnostic(code, finding) for finding in check(context)]
         except (SlowRegex, re.error):
             continue  # a config regex that hangs or does not compile: unusable-regex (LL330) reports it
+        found.extend(diagnostics if code in trainer_codes else map(context.config.in_trainer_words, diagnostics))
     found.extend(context.notes)
     return ran
 

@@ -8,7 +8,7 @@ import pytest
 
 CLEAN = "lora:\n  r: 16\n  lora_alpha: 32\n  target_modules: [q_proj, v_proj]\n"
 ERRS = "lora:\n  r: 0\n  target_modules: [q_proj]\n"
-AXOLOTL = "base_model: x\nadapter: lora\nlora_r: 8\nlora_alpha: 16\n"
+LLAMA_FACTORY = "model_name_or_path: x\nstage: sft\nfinetuning_type: lora\nlora_rank: 8\n"
 
 
 def test_stdin_with_a_filename(lint, write, tmp_path, monkeypatch):
@@ -84,17 +84,17 @@ def test_color_choice_and_environment(lint, write, monkeypatch, env, flag, color
 
 
 def test_a_directory_of_unread_dialects_says_what_was_skipped(lint, write, tmp_path):
-    write("axolotl/a.yml", AXOLOTL)
-    write("axolotl/b.yml", AXOLOTL)
+    write("llamafactory/a.yml", LLAMA_FACTORY)
+    write("llamafactory/b.yml", LLAMA_FACTORY)
     write("ci.yml", "name: ci\non: [push]\n")
     result = lint("check", tmp_path)
     assert result.code == 0
-    assert result.out == ("Skipped 2 axolotl configs (a format lora-lint cannot read yet) and "
+    assert result.out == ("Skipped 2 LLaMA-Factory configs (a format lora-lint cannot read yet) and "
                           "1 file that is not a LoRA config.\n")
     assert "All checks passed" not in result.out
     write("ok.yml", CLEAN)
     mixed = lint("check", tmp_path, "--output-format", "concise")
-    assert mixed.out == "All checks passed!\nSkipped 2 axolotl configs (a format lora-lint cannot read yet).\n"
+    assert mixed.out == "All checks passed!\nSkipped 2 LLaMA-Factory configs (a format lora-lint cannot read yet).\n"
 
 
 def tokenizer_json(megabytes: float) -> str:

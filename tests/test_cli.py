@@ -62,10 +62,10 @@ def test_explicit_non_lora_file_is_reported(lint, write):
 
 
 def test_unsupported_dialect_is_named(lint, write):
-    path = write("axolotl.yml", "base_model: x\nadapter: lora\nlora_r: 8\nlora_alpha: 16\n")
+    path = write("llamafactory.yml", "model_name_or_path: x\nstage: sft\nfinetuning_type: lora\nlora_rank: 8\n")
     result = lint("check", path, "--output-format", "json")
     assert result.codes() == ["LL004"]
-    assert "axolotl" in result.json["files"][0]["diagnostics"][0]["message"]
+    assert "LLaMA-Factory" in result.json["files"][0]["diagnostics"][0]["message"]
 
 
 def test_exclude_and_force_exclude(lint, write, tmp_path):

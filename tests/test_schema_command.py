@@ -18,7 +18,7 @@ def schemas():
     from lora_lint.cli import main
 
     found = {}
-    for dialect in ("llmtune", "peft"):
+    for dialect in ("axolotl", "llmtune", "peft"):
         import contextlib
         import io
 
