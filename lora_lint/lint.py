@@ -110,8 +110,7 @@ def lint_or_skip(path: Path, settings: Settings, options: LintOptions, explicit:
         report.diagnostics.append(_not_a_lora_config(parsed.root))
         return _finish(report, settings, path)
     report.dialect = reading.trainer
-    report.trainer = reading.summary() if reading.trainer != "peft" else None
-    report.diagnostics.extend(parsed.diagnostics)
+    report.diagnostics.extend(_duplicate_keys_fatal(parsed.diagnostics, reading.trainer))
 
     peft = peft_knowledge(options.peft_version or settings.peft_version)
     checked: set[str] = set()
@@ -128,6 +127,8 @@ def lint_or_skip(path: Path, settings: Settings, options: LintOptions, explicit:
         checked |= run_checks(context, settings, path, found)
         per_run.append(found)
     report.diagnostics += merge_runs(per_run, reading)
+    # After the model is attached: a trainer may compute kwargs from it (LLaMA-Factory's `lora_target: all`).
+    report.trainer = reading.summary() if reading.trainer != "peft" else None
     suppressions, problems = find_suppressions(parsed.lines, parsed.root)
     report.diagnostics = apply_suppressions(report.diagnostics, suppressions) + problems
     report.diagnostics += unused_suppressions(suppressions, checked)
@@ -211,6 +212,17 @@ def merge_runs(per_run: list[list[Diagnostic]], reading: TrainerReading) -> list
     return merged
 
 
+def _duplicate_keys_fatal(diagnostics: list[Diagnostic], trainer: str) -> list[Diagnostic]:
+    """LL002 says what this trainer's loader does with a duplicate key, where that is not "the last one wins"."""
+    from lora_lint.trainers import TRAINERS
+
+    fatal = getattr(TRAINERS[trainer], "DUPLICATE_KEYS", None)
+    if fatal is None:
+        return diagnostics
+    return [replace(d, message=d.message.replace("loaders keep only this last value", fatal))
+            if d.code == "LL002" else d for d in diagnostics]
+
+
 def run_checks(context: LintContext, settings: Settings, path: Path, found: list[Diagnostic]) -> set[str]:
     """Run every enabled rule on one run; returns the codes that ran. On a run whose LoRA section the trainer
     rejects, only the trainer's own rules run: there are no kwargs to check."""
@@ -227,14 +239,19 @@ def run_checks(context: LintContext, settings: Settings, path: Path, found: list
         if not context.config.kwargs_known and code not in trainer_codes:
             continue
         ran.add(code)
-        found.extend(_diagnostic(code, finding) for finding in check(context))
+        found.extend(_diagnostic(code, finding, context.config.vocabulary) for finding in check(context))
     found.extend(context.notes)
     return ran
 
 
-def _diagnostic(code: str, finding: Finding) -> Diagnostic:
+def _diagnostic(code: str, finding: Finding, vocabulary: dict[str, str]) -> Diagnostic:
+    """A finding as reported, with LoraConfig's names in backticks replaced by the trainer's (`lora_target`)."""
     span = finding.at.span if isinstance(finding.at, Node) else finding.at
-    return Diagnostic(code, finding.message, span, help=finding.help, fix=finding.fix)
+    message, help_text = finding.message, finding.help
+    for kwarg, written in vocabulary.items():
+        message = message.replace(f"`{kwarg}`", f"`{written}`")
+        help_text = help_text.replace(f"`{kwarg}`", f"`{written}`") if help_text else help_text
+    return Diagnostic(code, message, span, help=help_text, fix=finding.fix)
 
 
 def _finish(report: FileReport, settings: Settings, path: Path) -> FileReport:

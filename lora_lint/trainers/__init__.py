@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from lora_lint.config import TrainerReading
 from lora_lint.source import Node
-from lora_lint.trainers import llmtune, peft
+from lora_lint.trainers import llamafactory, llmtune, peft
 
-# Detection order matters: an llmtune file also holds a mapping that looks like flat PEFT keys.
-TRAINERS = {module.NAME: module for module in (llmtune, peft)}
+# Detection order matters: an llmtune file also holds a mapping that looks like flat PEFT keys, and a
+# LLaMA-Factory v1 file a `peft_config:` one.
+TRAINERS = {module.NAME: module for module in (llmtune, llamafactory, peft)}
 
 # The rules that report what a trainer itself does to a file (TrainerIssue kinds); the only ones that still run on
 # a run the trainer rejects, since nothing of that run reaches PEFT.
@@ -30,8 +31,6 @@ TRAINER_RULES = {
 # Layouts we recognise but cannot read yet, so a user who names such a file hears why it is not linted.
 _NOT_YET_READ = {
     "axolotl": lambda root: root.get("adapter") is not None and root.get("lora_r") is not None,
-    "LLaMA-Factory": lambda root: root.get("finetuning_type") is not None
-    or (root.get("model_class") is not None and root.get("peft_config") is not None),
 }
 
 
