@@ -100,18 +100,18 @@ def _read_flat(root: Node) -> TrainerReading:
                 hint or "remove it; `ALLOW_EXTRA_ARGS=1` makes LLaMA-Factory ignore unknown keys",
                 path=(key,), raises="ValueError"))
     target = args["lora_target"]
-    if rejection is None and not isinstance(target, list):
+    is_lora = args["finetuning_type"] == "lora"
+    resumed = is_lora and written.get("adapter_name_or_path") is not None and not args["create_new_adapter"]
+    if is_lora and not resumed and not isinstance(target, list) and "lora_target" in entries:
         key_node = entries["lora_target"][0]
         issues.append(TrainerIssue(
             "rejects", key_node, f"`lora_target` must be a comma-separated string or a list, not {written['lora_target']!r}: "
             "model/adapter.py takes its len() and crashes with TypeError after loading the model",
             "write `lora_target: q_proj,v_proj` or `lora_target: all`", path=("lora_target",), raises="TypeError"))
-    resumed = rejection is None and written.get("adapter_name_or_path") is not None \
-        and not args["create_new_adapter"]
     # The LoRA kwargs are known unless the LoRA settings themselves are rejected (an unknown key elsewhere, a
     # missing model: the kwargs are what PEFT gets once that is fixed), or a saved adapter replaces them.
     lora_rejected = any(i.blocking and i.path and i.path[0] in _LORA_CHECKED for i in issues)
-    view = _view(root, entries, written, args, issues, kwargs_known=not lora_rejected and not resumed)
+    view = _view(root, entries, written, args, issues, kwargs_known=is_lora and not lora_rejected and not resumed)
     if resumed:
         view.issues += _resumed(entries)
     elif view.kwargs_known:
@@ -225,8 +225,8 @@ def _view(root: Node, entries: dict, written: dict, args: dict, issues: list, kw
         if kwarg == "target_modules" and scans_all(value):
             view.defaults[kwarg] = None  # the model decides (model_targets)
             continue
-        if field not in entries:
-            view.defaults[kwarg] = value
+        if field not in entries or (kwarg == "lora_alpha" and not written.get("lora_alpha")):
+            view.defaults[kwarg] = value  # a falsy `lora_alpha` is replaced by `lora_rank * 2` too
             continue
         key_node, value_node = entries[field]
         if kwarg == "target_modules" and value_node.kind == "scalar":

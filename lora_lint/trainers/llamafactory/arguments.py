@@ -161,4 +161,4 @@ def lora_kwargs(args: dict[str, Any]) -> dict[str, Any]:
 
 def scans_all(target: Any) -> bool:
     """`lora_target` (split) is exactly `all`: adapter.py then scans the model for its linear layers."""
-    return len(target) == 1 and target[0] == "all"
+    return isinstance(target, list) and len(target) == 1 and target[0] == "all"
