@@ -134,11 +134,8 @@ def attach_model(context: LintContext, settings_model: str | None) -> None:
             help="pass --trust-remote-code if you trust the model's repository" if needs_code else
             "pass --model with a catalogued or local model of the same architecture"))
         return
-    if context.config.model_targets is not None:
-        targets = context.config.model_targets(result.inventory)
-        if targets is not None:  # computed from the model: no longer the written value
-            context.config.settings.pop("target_modules", None)
-            context.config.defaults["target_modules"] = targets
+    if context.config.model_targets is not None:  # the trainer computes `target_modules` from the model
+        context.config.model_targets(context.config, result.inventory)
     context.model = ModelContext(resolved, model_class, result.inventory, result.notes,
                                  _match(context, result.inventory), defaulted=defaulted)
 

@@ -87,8 +87,8 @@ class LoraConfigView:
     # The LoRA kwargs are known even if the trainer stops elsewhere (a missing `qa:` section, say): what PEFT
     # will receive once the file runs. False: the LoRA section itself is rejected, so PEFT-level rules skip the run.
     kwargs_known: bool = True
-    # kwargs the trainer computes from the model (LLaMA-Factory's `lora_target: all` scan): inventory ->
-    # `target_modules`, or None to keep the written value; applied when the model is attached.
+    # For a trainer that computes `target_modules` from the model (LLaMA-Factory's `lora_target: all` scan):
+    # (view, inventory) -> None, setting them on the view when the model is attached.
     model_targets: Any = None
     vocabulary: dict[str, str] = field(default_factory=dict)  # kwarg -> the trainer's name for it, for messages
 

@@ -248,7 +248,7 @@ def _diagnostic(code: str, finding: Finding, vocabulary: dict[str, str]) -> Diag
     """A finding as reported, with LoraConfig's names in backticks replaced by the trainer's (`lora_target`)."""
     span = finding.at.span if isinstance(finding.at, Node) else finding.at
     message, help_text = finding.message, finding.help
-    for kwarg, written in vocabulary.items():
+    for kwarg, written in vocabulary.items() if "PEFT would raise" not in message else ():  # PEFT's own words
         message = message.replace(f"`{kwarg}`", f"`{written}`")
         help_text = help_text.replace(f"`{kwarg}`", f"`{written}`") if help_text else help_text
     return Diagnostic(code, message, span, help=help_text, fix=finding.fix)

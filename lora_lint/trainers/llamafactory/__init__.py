@@ -236,18 +236,36 @@ def _view(root: Node, entries: dict, written: dict, args: dict, issues: list, kw
         else:
             node = coerced_node(value_node, value)
         settings[kwarg] = Setting(kwarg, key_node, node)
-    view.model_targets = partial(_model_targets, args=args)
+    view.model_targets = partial(set_model_targets, args=args, written=entries.get("lora_target"))
     return view
 
 
-def _model_targets(inventory: dict, args: dict) -> list | None:
-    """The `target_modules` adapter.py computes on this model; None when it passes `lora_target` as split."""
+def set_model_targets(view: LoraConfigView, inventory: dict, args: dict, written: tuple | None) -> None:
+    """The `target_modules` adapter.py computes on this model, at the `lora_target` value when the file has one;
+    nothing changes when it passes `lora_target` as split (a plain model, no `all`)."""
     from lora_lint.trainers.llamafactory.arguments import scans_all
     from lora_lint.trainers.llamafactory.targets import COMPOSITE_MODELS, model_targets
 
     if not scans_all(args["lora_target"]) and inventory.get("model_type") not in COMPOSITE_MODELS:
-        return None
-    return model_targets(inventory, args)
+        return
+    targets = model_targets(inventory, args)
+    if not targets and scans_all(args["lora_target"]):
+        classes = sorted({m["class"] for m in inventory["modules"] if m.get("lora_kind") and "lm_head" not in m["name"]}
+                         - {"Embedding"})
+        view.issues.append(TrainerIssue(
+            "coerces", written[1] if written is not None else view.anchor,
+            "`lora_target: all` finds no layer in this model: LLaMA-Factory's scan keeps only modules whose class "
+            f"name contains `Linear`, and this model's layers are {', '.join(classes) or 'of other classes'}; "
+            "LoraConfig gets `target_modules=[]`", "list the module names (`lora-lint modules MODEL` prints them)",
+            path=("lora_target",)))
+    if written is None:
+        view.defaults["target_modules"] = targets
+        return
+    key_node, value_node = written
+    items = [Node("scalar", value_node.span, value=name, text=name) for name in targets]
+    view.defaults.pop("target_modules", None)
+    view.settings["target_modules"] = Setting("target_modules", key_node,
+                                              Node("seq", value_node.span, text=value_node.text, items=items))
 
 
 def json_schema(lora_section: dict) -> dict:

@@ -52,8 +52,12 @@ def read_v1(root: Node, section: Node) -> TrainerReading:
         view.settings[kwarg] = Setting(kwarg, key_node, coerced_node(value_node, value))
     target = entries.get("target_modules")
     if target is None or omegaconf_value(target[1]) == "all":
-        view.model_targets = _all_linear
+        view.model_targets = _set_all_linear
     return TrainerReading(NAME, [view], 1, dict(PINS))
+
+
+def _set_all_linear(view: LoraConfigView, inventory: dict) -> None:
+    view.defaults["target_modules"] = _all_linear(inventory)
 
 
 def _all_linear(inventory: dict) -> list[str]:
