@@ -83,3 +83,17 @@ def test_peft_wraps_what_lora_lint_replays(model_type):
     real = {name.removeprefix("base_model.model.") for name, module in wrapped.named_modules()
             if isinstance(module, peft.tuners.lora.LoraLayer)}
     assert set(ours.targets) == real
+
+
+def test_composite_model_table_and_key_table_are_llamafactorys():
+    from lora_lint.trainers.llamafactory.arguments import known_keys
+    from lora_lint.trainers.llamafactory.targets import COMPOSITE_MODELS
+
+    assert COMPOSITE_MODELS == {
+        name: (m.projector_keys, m.vision_model_keys, m.language_model_keys, m.lora_conflict_keys)
+        for name, m in oracle.visual.COMPOSITE_MODELS.items()}
+    ours = known_keys()
+    for cls in ("ModelArguments", "DataArguments", "FinetuningArguments", "GeneratingArguments"):
+        assert set(ours[cls]) == oracle.FIELDS[cls], cls
+    # TrainingArguments: transformers' fields at LLaMA-Factory's top pin (5.6) in the table, the installed 5.24 here.
+    assert len(set(ours["TrainingArguments"]) ^ oracle.FIELDS["TrainingArguments"]) < 10

@@ -70,7 +70,8 @@ def omegaconf_value(node: Node) -> Any:
         return {str(k.value) if k.kind == "scalar" else k.text: omegaconf_value(v) for k, v in node.pairs}
     if node.kind == "seq":
         return [omegaconf_value(item) for item in node.items]
-    if isinstance(node.value, str) and not node.quoted and node.value == node.text and _OMEGACONF_FLOAT.match(node.text):
+    plain = isinstance(node.value, str) and not node.quoted and node.value == node.text
+    if plain and _OMEGACONF_FLOAT.match(node.text):
         return float(node.text.replace("_", ""))
     return node.value
 
@@ -105,7 +106,8 @@ def _read_flat(root: Node) -> TrainerReading:
     if is_lora and not resumed and not isinstance(target, list) and "lora_target" in entries:
         key_node = entries["lora_target"][0]
         issues.append(TrainerIssue(
-            "rejects", key_node, f"`lora_target` must be a comma-separated string or a list, not {written['lora_target']!r}: "
+            "rejects", key_node,
+            f"`lora_target` must be a comma-separated string or a list, not {written['lora_target']!r}: "
             "model/adapter.py takes its len() and crashes with TypeError after loading the model",
             "write `lora_target: q_proj,v_proj` or `lora_target: all`", path=("lora_target",), raises="TypeError"))
     # The LoRA kwargs are known unless the LoRA settings themselves are rejected (an unknown key elsewhere, a

@@ -42,7 +42,7 @@ class Rejection:
 
 @lru_cache(maxsize=1)
 def known_keys() -> dict[str, list[str]]:
-    """Dataclass name -> the keys it accepts (lora_lint/data/llamafactory_keys.json, from scripts/llamafactory_keys.py)."""
+    """Dataclass name -> the keys it accepts (data/llamafactory_keys.json, made by scripts/llamafactory_keys.py)."""
     text = resources.files("lora_lint.data").joinpath("llamafactory_keys.json").read_text()
     return json.loads(text)["keys"]
 
