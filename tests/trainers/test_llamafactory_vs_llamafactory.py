@@ -127,4 +127,4 @@ def test_verdict_and_lora_kwargs_agree_with_llamafactory():
     print(f"\n{EXAMPLES} generated LLaMA-Factory configs:", dict(cases.most_common()))
     assert not disagreements, f"{len(disagreements)} of {EXAMPLES} disagree; first:\n" + "\n".join(
         f"{text}-> {problems}" for text, problems in disagreements[:3])
-    assert cases["kwargs compared"] > EXAMPLES // 10 and cases["llamafactory accepts"] < EXAMPLES * 0.9
+    assert cases["kwargs compared"] > EXAMPLES // 20 and cases["llamafactory accepts"] < EXAMPLES * 0.9
