@@ -134,8 +134,8 @@ def attach_model(context: LintContext, settings_model: str | None) -> None:
             help="pass --trust-remote-code if you trust the model's repository" if needs_code else
             "pass --model with a catalogued or local model of the same architecture"))
         return
-    if context.config.complete is not None:
-        context.config.complete(result.inventory)
+    if context.config.from_model is not None:  # kwargs the trainer computes from the loaded model
+        context.config.from_model(result.inventory)
     context.model = ModelContext(resolved, model_class, result.inventory, result.notes,
                                  _match(context, result.inventory), defaulted=defaulted)
 

@@ -216,32 +216,14 @@ def render_output(args: CheckArgs, reports: list, skipped: list) -> str:
         return RENDERERS[args.output_format](reports, color=color)
     if not reports and skipped and not args.quiet:
         return skipped_message(skipped) + "\n"
-    text = RENDERERS[args.output_format](reports, color=color, summary=not args.quiet)
-    foreign = [item for item in skipped if item.reason != _not_lora()]
-    if foreign and not args.quiet:
-        text += skipped_message(foreign) + "\n"
-    return text
-
-
-def _not_lora() -> str:
-    from lora_lint.sniff import NOT_LORA
-
-    return NOT_LORA
+    return RENDERERS[args.output_format](reports, color=color, summary=not args.quiet)
 
 
 def skipped_message(skipped: list) -> str:
-    """Why nothing (or not everything) was linted, instead of a bare "All checks passed (0 files)"."""
-    from collections import Counter
-
-    reasons = Counter(item.reason for item in skipped)
-    parts = []
-    for reason, count in sorted(reasons.items(), key=lambda pair: (pair[0] == _not_lora(), pair[0])):
-        if reason == _not_lora():
-            parts.append(f"{count} files that are not LoRA configs" if count != 1 else
-                         "1 file that is not a LoRA config")
-        else:
-            parts.append(f"{count} {reason} config{'s' if count != 1 else ''} (a format lora-lint cannot read yet)")
-    return "Skipped " + " and ".join(parts) + "."
+    """Why nothing was linted, instead of a bare "All checks passed (0 files)"."""
+    count = len(skipped)
+    return f"Skipped {count} files that are not LoRA configs." if count != 1 else \
+        "Skipped 1 file that is not a LoRA config."
 
 
 def is_terminal(stream) -> bool:

@@ -92,12 +92,13 @@ class LoraConfigView:
     # The trainer's own key for each LoraConfig kwarg it passes (`target_modules` -> `lora_target_modules`), so
     # that messages about this run speak the trainer's language.
     vocabulary: dict[str, str] = field(default_factory=dict)
-    # Kwargs the trainer computes from the loaded model (axolotl's all-linear scan): called with the inventory.
-    complete: Callable[[dict], None] | None = None
+    # Kwargs the trainer computes from the loaded model (axolotl's all-linear scan, LLaMA-Factory's `lora_target:
+    # all`): called with the inventory when the model is attached.
+    from_model: Callable[[dict], None] | None = None
 
     def in_trainer_words(self, diagnostic):
         """The diagnostic with each backticked LoraConfig name this trainer spells otherwise in its own name."""
-        if not self.vocabulary:
+        if not self.vocabulary or "PEFT would raise" in diagnostic.message:  # PEFT's own words stay PEFT's
             return diagnostic
         pattern = re.compile(r"`(" + "|".join(map(re.escape, self.vocabulary)) + r")(?=[`:= \]])")
 

@@ -13,7 +13,7 @@ from lora_lint.base_model import attach_model
 from lora_lint.config import LoraConfigView, TrainerReading
 from lora_lint.diagnostics import Diagnostic, FileReport, Severity, Span
 from lora_lint.files import FileTooLarge, NotRegularFile, read_regular_file
-from lora_lint.trainers import TRAINER_RULES, detect, unsupported_dialect
+from lora_lint.trainers import TRAINER_RULES, TRAINERS, detect
 from lora_lint.limits import cap_findings
 from lora_lint.matcher.regexes import SlowRegex, regex_budget
 from lora_lint.peft_schema import PeftKnowledge, peft_knowledge
@@ -118,12 +118,12 @@ def _lint_or_skip(path: Path, settings: Settings, options: LintOptions, explicit
     reading = detect(parsed.root, forced)
     if reading is None:
         if not explicit:
-            return Skipped(display, unsupported_dialect(parsed.root) or NOT_LORA)
+            return Skipped(display, NOT_LORA)
         report.diagnostics.extend(parsed.diagnostics)
         report.diagnostics.append(_not_a_lora_config(parsed.root))
         return _finish(report, settings, path)
     report.dialect = reading.trainer
-    report.diagnostics.extend(parsed.diagnostics)
+    report.diagnostics.extend(_duplicate_keys_fatal(parsed.diagnostics, reading.trainer))
 
     peft = peft_knowledge(options.peft_version or settings.peft_version)
     checked: set[str] = set()
@@ -142,6 +142,8 @@ def _lint_or_skip(path: Path, settings: Settings, options: LintOptions, explicit
     # After the model is attached: a trainer may compute kwargs from the model (axolotl's all-linear scan).
     report.trainer = reading.summary() if reading.trainer != "peft" else None
     report.diagnostics += merge_runs(per_run, reading)
+    # After the model is attached: a trainer may compute kwargs from it (LLaMA-Factory's `lora_target: all`).
+    report.trainer = reading.summary() if reading.trainer != "peft" else None
     suppressions, problems = find_suppressions(parsed.lines, parsed.root)
     report.diagnostics = apply_suppressions(report.diagnostics, suppressions) + problems
     report.diagnostics += unused_suppressions(suppressions, checked)
@@ -225,6 +227,17 @@ def merge_runs(per_run: list[list[Diagnostic]], reading: TrainerReading) -> list
     return merged
 
 
+def _duplicate_keys_fatal(diagnostics: list[Diagnostic], trainer: str) -> list[Diagnostic]:
+    """LL002 says what this trainer's loader does with a duplicate key, where that is not "the last one wins"."""
+    from lora_lint.trainers import TRAINERS
+
+    fatal = getattr(TRAINERS[trainer], "DUPLICATE_KEYS", None)
+    if fatal is None:
+        return diagnostics
+    return [replace(d, message=d.message.replace("loaders keep only this last value", fatal))
+            if d.code == "LL002" else d for d in diagnostics]
+
+
 def run_checks(context: LintContext, settings: Settings, path: Path, found: list[Diagnostic]) -> set[str]:
     """Run every enabled rule on one run; returns the codes that ran. On a run whose LoRA section the trainer
     rejects, only the trainer's own rules run: there are no kwargs to check."""
@@ -300,12 +313,6 @@ def _mentions_lora(text: str | None) -> bool:
 
 
 def _not_a_lora_config(root: Node) -> Diagnostic:
-    foreign = unsupported_dialect(root)
-    if foreign is not None:
-        return Diagnostic(
-            "LL004", f"this looks like an {foreign} config, which lora-lint cannot read yet",
-            help="lora-lint reads LLM-Finetuning-Toolkit configs and flat PEFT LoraConfig keys",
-        )
     if root.kind != "map":
         kind = "a list" if root.kind == "seq" else "a single value"
         return Diagnostic("LL004", f"the file holds {kind}, not a mapping of config keys", root.span,
@@ -313,5 +320,5 @@ def _not_a_lora_config(root: Node) -> Diagnostic:
     return Diagnostic(
         "LL004", "no LoRA config found: no `lora:` section and no LoraConfig keys (`r`, `target_modules`, ...)",
         Span(root.span.start, root.span.start),
-        help="pass `--dialect llmtune` or `--dialect peft` if this is one",
+        help=f"pass `--dialect NAME` ({', '.join(TRAINERS)}) if this is one",
     )

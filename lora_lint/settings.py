@@ -201,8 +201,10 @@ def settings_from_table(table: dict, source: Path | None, root: Path) -> Setting
             raise SettingsError(f"{source}: models.{pattern} must be a model id or path")
         settings.models.append((pattern, model))
     if "dialect" in table:
-        if table["dialect"] not in ("llmtune", "peft"):
-            raise SettingsError(f"{source}: dialect must be llmtune or peft")
+        from lora_lint.trainers import TRAINERS
+
+        if table["dialect"] not in TRAINERS:
+            raise SettingsError(f"{source}: dialect must be one of {', '.join(TRAINERS)}")
         settings.dialect = table["dialect"]
     if "peft-version" in table:
         version = table["peft-version"]

@@ -48,11 +48,9 @@ def skip_reason(name: str, data: bytes, forced_dialect: str | None) -> str | Non
 
 
 def _detected(root: Node, forced_dialect: str | None) -> str | None:
-    from lora_lint.trainers import detect, unsupported_dialect
+    from lora_lint.trainers import detect
 
-    if detect(root, forced_dialect) is not None:
-        return None
-    return unsupported_dialect(root) or NOT_LORA
+    return None if detect(root, forced_dialect) is not None else NOT_LORA
 
 
 def _shallow(value: Any, depth: int) -> Node:

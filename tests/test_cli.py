@@ -61,13 +61,6 @@ def test_explicit_non_lora_file_is_reported(lint, write):
     assert lint("check", path, "--skip-non-lora", "--output-format", "json").json["files"] == []
 
 
-def test_unsupported_dialect_is_named(lint, write):
-    path = write("llamafactory.yml", "model_name_or_path: x\nstage: sft\nfinetuning_type: lora\nlora_rank: 8\n")
-    result = lint("check", path, "--output-format", "json")
-    assert result.codes() == ["LL004"]
-    assert "LLaMA-Factory" in result.json["files"][0]["diagnostics"][0]["message"]
-
-
 def test_exclude_and_force_exclude(lint, write, tmp_path):
     write("configs/legacy/old.yaml", ERRS)
     write("configs/new.yaml", CLEAN)

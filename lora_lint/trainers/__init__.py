@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from lora_lint.config import TrainerReading
 from lora_lint.source import Node
-from lora_lint.trainers import axolotl, llmtune, peft
+from lora_lint.trainers import axolotl, llamafactory, llmtune, peft
 
-# Detection order matters: an llmtune file also holds a mapping that looks like flat PEFT keys; an axolotl file's
-# `adapter: lora` with `lora_*` keys is neither.
-TRAINERS = {module.NAME: module for module in (axolotl, llmtune, peft)}
+# Detection order matters: an axolotl file's `adapter: lora` with `lora_*` keys is neither of the others; an llmtune
+# file also holds a mapping that looks like flat PEFT keys, and a LLaMA-Factory v1 file a `peft_config:` one.
+TRAINERS = {module.NAME: module for module in (axolotl, llmtune, llamafactory, peft)}
 
 # The rules that report what a trainer itself does to a file (TrainerIssue kinds); the only ones that still run on
 # a run the trainer rejects, since nothing of that run reaches PEFT.
@@ -28,28 +28,14 @@ TRAINER_RULES = {
     "ignores-key": "LL135",
 }
 
-# Layouts we recognise but cannot read yet, so a user who names such a file hears why it is not linted.
-_NOT_YET_READ = {
-    "LLaMA-Factory": lambda root: root.get("finetuning_type") is not None
-    or (root.get("model_class") is not None and root.get("peft_config") is not None),
-}
-
-
 def detect(root: Node, forced: str | None = None) -> TrainerReading | None:
     if root.kind != "map":
         return None
     if forced is not None:
         return TRAINERS[forced].read(root, force=True)
-    if unsupported_dialect(root) is not None:
-        return None
     for module in TRAINERS.values():
         reading = module.read(root, force=False)
         if reading is not None:
             return reading
     return None
 
-
-def unsupported_dialect(root: Node) -> str | None:
-    if root.kind != "map":
-        return None
-    return next((name for name, looks_like in _NOT_YET_READ.items() if looks_like(root)), None)

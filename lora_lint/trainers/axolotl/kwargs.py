@@ -102,7 +102,7 @@ def build_view(root: Node, cfg: dict | None, issues: list[TrainerIssue]) -> Lora
                                                    coerced_node(root.get("trust_remote_code"), cfg["trust_remote_code"]))
     _fill(view, root, cfg, build_kwargs(cfg))
     if cfg.get("lora_target_linear"):
-        view.complete = lambda inventory: _fill(view, root, cfg, build_kwargs(cfg, find_all_linear_names(inventory)))
+        view.from_model = lambda inventory: _fill(view, root, cfg, build_kwargs(cfg, find_all_linear_names(inventory)))
     return view
 
 
