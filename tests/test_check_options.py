@@ -111,7 +111,7 @@ def test_big_json_that_is_not_a_config_is_skipped_without_composing_it(lint, wri
     real_parse_text = lora_lint.source.parse_text
     monkeypatch.setattr(lora_lint.source, "parse_text",
                         lambda path, *a, **k: composed.append(path) or real_parse_text(path, *a, **k))
-    monkeypatch.setattr("lora_lint.lint.parse_file", lambda path, data: lora_lint.source.parse_file(path, data))
+    monkeypatch.setattr("lora_lint.lint.parse_file", lambda path, data, *a: lora_lint.source.parse_file(path, data, *a))
     start = time.perf_counter()
     result = lint("check", tmp_path, "--output-format", "json")
     elapsed = time.perf_counter() - start
@@ -159,7 +159,9 @@ def test_the_cheap_decision_agrees_with_the_full_parse_on_every_fixture(tmp_path
     fixtures = [p for p in sorted(Path(__file__).parent.parent.joinpath("fixtures").rglob("*"))
                 if p.suffix in (".yml", ".yaml", ".json")]
     assert assert_sniff_agrees(fixtures) == len(fixtures) > 50
-    converted = as_json_files([p for p in fixtures if p.suffix != ".json"], tmp_path)
+    # Not the hostile fixtures: loading them whole is what they are built to make a loader choke on (an alias bomb
+    # expands to billions of nodes).
+    converted = as_json_files([p for p in fixtures if p.suffix != ".json" and p.parent.name != "hostile"], tmp_path)
     assert assert_sniff_agrees(converted) > 40
 
 

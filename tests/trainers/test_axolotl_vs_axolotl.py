@@ -173,7 +173,7 @@ def _architectures():
 def test_all_linear_scan_agrees(reference):
     """axolotl's find_all_linear_names on the model itself, lora-lint's on the inventory of that model."""
     from lora_lint.model.catalog import lookup
-    from lora_lint.model.inventory import InventoryBuildError, _describe, build_skeleton
+    from lora_lint.model.inventory import InventoryBuildError, build_skeleton, describe_model
 
     entry = lookup(reference)
     try:
@@ -181,7 +181,7 @@ def test_all_linear_scan_agrees(reference):
     except InventoryBuildError:  # an encoder or encoder-decoder: axolotl would load its own class
         model = build_skeleton(entry.config(), entry.architecture or "AutoModel")
     AXOLOTL_CASES["architectures scanned"] += 1
-    assert find_all_linear_names(_describe(model, model.config)) == sorted(oracle.find_all_linear_names(model))
+    assert find_all_linear_names(describe_model(model, model.config)) == sorted(oracle.find_all_linear_names(model))
 
 
 def test_field_names_are_axolotls():
