@@ -81,13 +81,14 @@ def _lint_or_skip(path: Path, settings: Settings, options: LintOptions, explicit
     report = FileReport(display)
     if data is None:
         try:
-            data = read_regular_file(path, settings.limits.max_file_bytes)  # never more: the path may be /dev/zero or a huge file
+            # Never more: the path may be /dev/zero or a huge file.
+            data = read_regular_file(path, settings.limits.max_file_bytes)
         except FileTooLarge:
             if not explicit:
-                return Skipped(display, NOT_LORA)  # a big file met while walking (a tokenizer, weights) is no config
+                return Skipped(display, NOT_LORA)  # a big walked file (a tokenizer, weights) is no config
             report.diagnostics.append(Diagnostic(
-                "LL003", f"file is over {settings.limits.max_file_bytes:,} bytes, the most lora-lint reads of a config "
-                "(`max-file-bytes`)",
+                "LL003", f"file is over {settings.limits.max_file_bytes / 1024 / 1024:g} MiB, the most lora-lint "
+                "reads of a config (`max-file-bytes`)",
                 help="a LoRA config is a few kilobytes: check that this is the file you meant"))
             return _finish(report, settings, path)
         except NotRegularFile as exc:

@@ -19,10 +19,10 @@ def buggy_parser(monkeypatch):
     """A parser that trips over any file whose name contains 'trigger', as a real bug would."""
     real = lint.parse_file
 
-    def parse_file(path, data):
+    def parse_file(path, data, *rest):
         if "trigger" in path:
             raise KeyError("a bug")
-        return real(path, data)
+        return real(path, data, *rest)
 
     monkeypatch.setattr(lint, "parse_file", parse_file)
 

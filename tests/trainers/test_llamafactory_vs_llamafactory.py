@@ -105,7 +105,7 @@ def compare(text: str, cases: collections.Counter) -> list[str]:
         cases["resumes a saved adapter" if expected.resumes else "not LoRA"] += 1
         return [] if not view.kwargs_known else ["lora-lint builds kwargs where LLaMA-Factory builds none"]
     ours = view.kwargs()
-    if ours.get("target_modules") is None and view.model_targets is not None:
+    if ours.get("target_modules") is None and view.from_model is not None:
         ours["target_modules"] = ["<all>"]
     cases["kwargs compared"] += 1
     if canonical(ours) != canonical(expected.kwargs):
