@@ -91,6 +91,12 @@ def find_all_linear_modules(inventory: dict, freeze_vision_tower: Any) -> list[s
         forbidden.update(COMPOSITE_MODELS[model_type][0])
     if freeze_vision_tower and model_type in COMPOSITE_MODELS:
         forbidden.update(COMPOSITE_MODELS[model_type][1])
+    return linear_leaf_names(inventory, forbidden)
+
+
+def linear_leaf_names(inventory: dict, forbidden) -> list[str]:
+    """The scan both layouts share: leaf names of modules whose class says Linear (not Embedding), leaving out any
+    module whose full name contains a forbidden word."""
     names: list[str] = []
     for module in inventory["modules"]:
         name, cls = module["name"], module["class"]

@@ -63,12 +63,6 @@ def _set_all_linear(view: LoraConfigView, inventory: dict) -> None:
 
 
 def _all_linear(inventory: dict) -> list[str]:
-    forbidden = ("lm_head", "output_layer", "output")
-    names = []
-    for module in inventory["modules"]:
-        name, cls = module["name"], module["class"]
-        if any(word in name for word in forbidden):
-            continue
-        if "Linear" in cls and "Embedding" not in cls and name.split(".")[-1] not in names:
-            names.append(name.split(".")[-1])
-    return sorted(names)
+    from lora_lint.trainers.llamafactory.targets import linear_leaf_names
+
+    return linear_leaf_names(inventory, ("lm_head", "output_layer", "output"))
